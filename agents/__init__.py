@@ -1,0 +1,1 @@
+"""LangGraph agent on Qwen3 that wires the deterministic tools together (issue: agent)."""

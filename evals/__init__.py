@@ -1,0 +1,1 @@
+"""Evaluation datasets, fault injection, scorers and reports."""

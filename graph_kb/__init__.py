@@ -1,0 +1,1 @@
+"""Sports knowledge graph and QA store (embedded default, Neo4j at scale)."""

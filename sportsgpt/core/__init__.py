@@ -1,0 +1,29 @@
+"""Ground floor: settings, the one exception hierarchy, shared small types.
+
+Nothing here imports any other part of SportsGPT.
+"""
+
+from sportsgpt.core.errors import (
+    DatasetNotFoundError,
+    FormatDetectionError,
+    MissingDependencyError,
+    MissingJointError,
+    MotionDataError,
+    MotionFileError,
+    PreprocessingError,
+    SportsGPTError,
+)
+from sportsgpt.core.settings import Settings, get_settings
+
+__all__ = [
+    "DatasetNotFoundError",
+    "FormatDetectionError",
+    "MissingDependencyError",
+    "MissingJointError",
+    "MotionDataError",
+    "MotionFileError",
+    "PreprocessingError",
+    "Settings",
+    "SportsGPTError",
+    "get_settings",
+]

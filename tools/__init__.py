@@ -1,0 +1,5 @@
+"""Deterministic tools: readers, motion model, preprocessing, kinematics.
+
+Plain typed Python (numpy, numba, scipy, pydantic). Never imports LangChain
+or LangGraph.
+"""

@@ -1,0 +1,133 @@
+"""Readers for the motion formats people really have, behind one function.
+
+>>> from sportsgpt.tools.io import FORMATS
+>>> "amc" in FORMATS and "bvh" in FORMATS
+True
+
+``read_motion(path)`` detects the format from the extension and, where an
+extension is shared (``.json``, ``.csv``, ``.txt``), from the content. Every
+reader raises :class:`~sportsgpt.core.errors.MotionFileError` (naming the file
+and the line or field) for input it cannot read, and nothing else.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sportsgpt.core.errors import FormatDetectionError, MotionFileError
+from sportsgpt.tools.io._common import check_file, read_head
+from sportsgpt.tools.motion import AngleSequence, MotionSequence
+
+Motion = MotionSequence | AngleSequence
+
+
+@dataclass(frozen=True)
+class FormatSpec:
+    """One supported format: how to recognise it and which function reads it."""
+
+    name: str
+    module: str
+    extensions: tuple[str, ...]
+    description: str
+    reader: str = "read"
+    sniffer: str = "sniff"
+    directory: bool = False
+
+    def _attr(self, attr: str) -> Callable[..., Any]:
+        mod = importlib.import_module(f"sportsgpt.tools.io.{self.module}")
+        fn: Callable[..., Any] = getattr(mod, attr)
+        return fn
+
+    def sniff(self, head: bytes) -> bool:
+        """Whether the first bytes of a file look like this format."""
+        return bool(self._attr(self.sniffer)(head))
+
+    def read(self, path: Path, **options: Any) -> Motion:
+        """Read a file of this format."""
+        fn = self._attr(self.reader)
+        params = inspect.signature(fn).parameters
+        unknown = sorted(set(options) - set(params))
+        if unknown:
+            accepted = [p for p in params if p != "path"]
+            raise MotionFileError(path, f"option(s) {unknown} do not apply to {self.name} "
+                                        f"files (accepted: {accepted})")
+        result: Motion = fn(path, **options)
+        return result
+
+
+FORMATS: dict[str, FormatSpec] = {s.name: s for s in (
+    FormatSpec("amc", "asf_amc", (".amc",), "CMU/Acclaim ASF skeleton + AMC motion"),
+    FormatSpec("bvh", "bvh", (".bvh",), "Biovision hierarchy"),
+    FormatSpec("c3d", "c3d_file", (".c3d",), "C3D marker file (needs sportsgpt[c3d])"),
+    FormatSpec("trc", "trc", (".trc",), "OpenSim / Sports2D / Pose2Sim marker TRC"),
+    FormatSpec("mot", "opensim", (".mot", ".sto"), "OpenSim/OpenCap joint angles"),
+    FormatSpec("mediapipe", "keypoints", (".json", ".csv"), "MediaPipe Pose 33 landmarks",
+               reader="read_mediapipe", sniffer="sniff_mediapipe"),
+    FormatSpec("openpose", "keypoints", (".json",),
+               "OpenPose BODY_25 / COCO-18 per-frame keypoint JSON (file or folder)",
+               reader="read_openpose", sniffer="sniff_openpose", directory=True),
+    FormatSpec("mmpose", "keypoints", (".json",), "MMPose COCO-17 keypoint JSON",
+               reader="read_mmpose", sniffer="sniff_mmpose"),
+    FormatSpec("ui-prmd", "vicon_csv", (".txt", ".gz", ".csv"),
+               "UI-PRMD Vicon Plug-in-Gait 39-marker CSV (mm, z up, no header)"),
+    FormatSpec("csv", "generic", (".csv",), "generic CSV: time column + <joint>_x/_y/_z",
+               reader="read_csv", sniffer="sniff_csv"),
+    FormatSpec("npy", "generic", (".npy",), "NumPy (T, J, D) array + options",
+               reader="read_npy", sniffer="sniff_npy"),
+    FormatSpec("npz", "generic", (".npz",), "NumPy archive: positions, joints, fps",
+               reader="read_npz", sniffer="sniff_npz"),
+)}
+
+
+def _extensions(path: Path) -> list[str]:
+    suffixes = [s.lower() for s in path.suffixes]
+    return suffixes[-1:] + ([suffixes[-2]] if len(suffixes) >= 2 else [])
+
+
+def detect_format(path: str | Path) -> FormatSpec:
+    """Find the format of a file (or of a folder of per-frame keypoint JSON)."""
+    path = Path(path)
+    if path.is_dir():
+        if any(path.glob("*.json")):
+            return FORMATS["openpose"]
+        raise FormatDetectionError(path, "a folder, but it holds no per-frame .json files")
+    check_file(path)
+    head = read_head(path)
+    exts = _extensions(path)
+    by_ext = [s for s in FORMATS.values() if any(e in s.extensions for e in exts)]
+    for spec in by_ext:
+        if len(by_ext) == 1 or spec.sniff(head):
+            return spec
+    for spec in FORMATS.values():
+        if spec not in by_ext and spec.sniff(head):
+            return spec
+    known = sorted({e for s in FORMATS.values() for e in s.extensions})
+    raise FormatDetectionError(path, f"unrecognised format (extensions known: {known}); "
+                                     "pass format= to choose a reader")
+
+
+def read_motion(path: str | Path, format: str | None = None, **options: Any) -> Motion:
+    """Read a motion file into a :class:`MotionSequence` or :class:`AngleSequence`.
+
+    Args:
+        path: the file (or a folder of OpenPose per-frame JSON files).
+        format: a key of :data:`FORMATS` to skip detection.
+        **options: reader options (e.g. ``asf=`` for AMC, ``fps=`` where a file
+            has no frame rate, ``subject_height_m=`` for pixel keypoints).
+    """
+    path = Path(path)
+    if format is None:
+        spec = detect_format(path)
+    elif format in FORMATS:
+        spec = FORMATS[format]
+    else:
+        raise FormatDetectionError(path, f"unknown format {format!r}; known: {sorted(FORMATS)}")
+    return spec.read(path, **options)
+
+
+__all__ = ["FORMATS", "FormatSpec", "Motion", "detect_format", "read_motion"]
