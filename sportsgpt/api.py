@@ -1,0 +1,72 @@
+"""The one entry point the CLI, the web app and the evals go through."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel
+
+from sportsgpt.tools.io import detect_format, read_motion
+from sportsgpt.tools.motion import AngleSequence, MotionSequence
+from sportsgpt.tools.preprocess import QualityReport, quality_summary
+
+
+class ChannelQuality(BaseModel):
+    """Quality of an angles-only recording: how much of each channel is missing."""
+
+    n_frames: int
+    fps: float
+    duration_s: float
+    missing_pct: float
+    missing_pct_by_channel: dict[str, float]
+
+
+class InspectionReport(BaseModel):
+    """What ``sportsgpt inspect`` prints about one recording."""
+
+    path: str
+    format: str
+    kind: str
+    fps: float
+    n_frames: int
+    duration_s: float
+    dim: int | None
+    units: str
+    up_axis: str
+    facing: str | None
+    view: str | None
+    joints: list[str]
+    channels: list[str]
+    original_units: str | None
+    notes: list[str]
+    quality: QualityReport | ChannelQuality
+
+
+def _channel_quality(seq: AngleSequence) -> ChannelQuality:
+    nan = np.isnan(seq.values)
+    by = {c: round(100.0 * float(nan[:, i].mean()), 3) for i, c in enumerate(seq.channels)}
+    total = 100.0 * float(nan.mean()) if nan.size else 0.0
+    return ChannelQuality(n_frames=seq.n_frames, fps=seq.fps, duration_s=seq.duration_s,
+                          missing_pct=round(total, 3), missing_pct_by_channel=by)
+
+
+def inspect_file(path: str | Path, format: str | None = None, **options: Any) -> InspectionReport:
+    """Read a recording and summarise it (format, timing, joints, units, quality)."""
+    path = Path(path)
+    fmt = format or detect_format(path).name
+    motion = read_motion(path, format=fmt, **options)
+    common: dict[str, Any] = {"path": str(path), "format": fmt, "fps": motion.fps,
+                              "n_frames": motion.n_frames, "duration_s": motion.duration_s,
+                              "original_units": motion.source.original_units,
+                              "notes": list(motion.source.notes), "up_axis": "y"}
+    if isinstance(motion, MotionSequence):
+        return InspectionReport(
+            **common, kind="positions", dim=motion.dim, units=motion.units,
+            facing=motion.facing, view=motion.view, joints=list(motion.joints), channels=[],
+            quality=quality_summary(motion))
+    units = sorted(set(motion.units))
+    return InspectionReport(
+        **common, kind="angles", dim=None, units=",".join(units), facing=None, view=None,
+        joints=[], channels=list(motion.channels), quality=_channel_quality(motion))
