@@ -1,0 +1,146 @@
+"""Rule-based movement events from pelvis and foot kinematics.
+
+This is the simple, documented routine that labels keyframes on expert
+recordings (when a template is built) and gives the *reference* events that
+the keyframe benchmark scores MotionDTW against. It never looks at a template.
+
+Inputs are the signals of :func:`sportsgpt.tools.kinematics.kinematic_signals`
+(``pelvis_height``, ``pelvis_velocity_y``, ``foot_contact_left/right``), so it
+needs a 3D motion in metres (or a 2D one scaled to metres).
+
+Jump rules (countermovement jump, standing long jump), frames 0-based:
+
+* **flight**: a run of at least :data:`MIN_FLIGHT_S` seconds in which neither
+  foot is in contact. The jump is the flight with the highest pelvis apex.
+* ``takeoff``: the first frame of the flight (first frame with both feet off).
+* ``landing``: the first frame after the flight with a foot in contact.
+* ``apex``: the highest pelvis frame within the flight.
+* ``countermovement_bottom``: the lowest pelvis frame in the
+  :data:`SEARCH_BEFORE_S` seconds before takeoff.
+* ``movement_onset``: walking back from the peak downward pelvis velocity
+  before the bottom, the first frame whose downward speed is below
+  :data:`ONSET_SPEED_MPS` (the pelvis starts to sink). A force-plate onset
+  (bodyweight minus 5 SD, McMahon et al. 2018, doi:10.1519/SSC.0000000000000375)
+  is not available from kinematics; this is its kinematic proxy.
+* ``landing_bottom``: the lowest pelvis frame in the :data:`SEARCH_AFTER_S`
+  seconds after landing.
+
+Squat rules: ``bottom`` is the lowest pelvis frame; ``descent_start`` walks back
+from the peak downward velocity before it to speed below
+:data:`ONSET_SPEED_MPS`; ``ascent_end`` walks forward from the peak upward
+velocity after it to speed below the same threshold.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+import numpy as np
+from pydantic import BaseModel
+
+from sportsgpt.core.errors import MotionDataError
+from sportsgpt.tools.motion import AngleSequence, FloatArray
+
+MIN_FLIGHT_S: Final = 0.08
+"""Shortest airborne run accepted as a flight (shorter runs are contact noise)."""
+SEARCH_BEFORE_S: Final = 1.0
+"""Window before takeoff in which the countermovement bottom is searched."""
+SEARCH_AFTER_S: Final = 1.0
+"""Window after landing in which the landing bottom is searched."""
+ONSET_SPEED_MPS: Final = 0.05
+"""Pelvis vertical speed below which the body counts as still (m/s)."""
+MIN_SQUAT_DEPTH_M: Final = 0.05
+"""A squat must lower the pelvis at least this much below its start."""
+
+JUMP_EVENTS: Final = ("movement_onset", "countermovement_bottom", "takeoff", "apex",
+                      "landing", "landing_bottom")
+SQUAT_EVENTS: Final = ("descent_start", "bottom", "ascent_end")
+
+
+class Events(BaseModel):
+    """Named event frames (0-based) found in one recording, and how."""
+
+    kind: Literal["jump", "squat"]
+    frames: dict[str, int]
+    fps: float
+    notes: list[str]
+
+    def time_s(self, name: str) -> float:
+        """Event time in seconds from the first frame."""
+        return self.frames[name] / self.fps
+
+
+def _runs(mask: FloatArray | np.ndarray) -> list[tuple[int, int]]:
+    """(start, stop) index pairs of the True runs of a boolean array."""
+    m = np.concatenate([[False], np.asarray(mask, dtype=bool), [False]])
+    edges = np.flatnonzero(np.diff(m.astype(np.int8)))
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
+def flights(signals: AngleSequence) -> list[tuple[int, int]]:
+    """Airborne runs ``(takeoff, landing)``: both feet off the ground long enough."""
+    left = signals.channel("foot_contact_left")
+    right = signals.channel("foot_contact_right")
+    known = np.isfinite(left) & np.isfinite(right)
+    airborne = known & (left == 0) & (right == 0)
+    min_len = max(1, round(MIN_FLIGHT_S * signals.fps))
+    n = signals.n_frames
+    return [(a, b) for a, b in _runs(airborne) if b - a >= min_len and b < n and a > 0]
+
+
+def _walk_to_still(v: FloatArray, start: int, stop: int, step: int) -> int:
+    """From ``start`` move by ``step`` until |v| < threshold or ``stop`` is reached."""
+    i = start
+    while i != stop and np.isfinite(v[i]) and abs(v[i]) >= ONSET_SPEED_MPS:
+        i += step
+    return i
+
+
+def _argext(x: FloatArray, lo: int, hi: int, fn: str) -> int:
+    seg = x[lo:hi]
+    if not np.isfinite(seg).any():
+        raise MotionDataError(f"pelvis height is missing between frames {lo} and {hi}")
+    return lo + int(np.nanargmin(seg) if fn == "min" else np.nanargmax(seg))
+
+
+def jump_events(signals: AngleSequence) -> list[Events]:
+    """Events of every jump in a recording, in time order (empty when none)."""
+    h = signals.channel("pelvis_height")
+    v = signals.channel("pelvis_velocity_y")
+    fps, n = signals.fps, signals.n_frames
+    found: list[Events] = []
+    prev_end = 0
+    for takeoff, landing in flights(signals):
+        lo = max(prev_end, takeoff - round(SEARCH_BEFORE_S * fps))
+        bottom = _argext(h, lo, takeoff, "min")
+        fastest_down = _argext(v, lo, bottom + 1, "min")
+        onset = _walk_to_still(v, fastest_down, lo, -1)
+        apex = _argext(h, takeoff, landing, "max")
+        hi = min(n, landing + round(SEARCH_AFTER_S * fps))
+        landing_bottom = _argext(h, landing, hi, "min")
+        frames = {"movement_onset": onset, "countermovement_bottom": bottom,
+                  "takeoff": takeoff, "apex": apex, "landing": landing,
+                  "landing_bottom": landing_bottom}
+        found.append(Events(kind="jump", frames=frames, fps=fps, notes=[
+            f"flight {takeoff}-{landing} ({(landing - takeoff) / fps:.3f} s)"]))
+        prev_end = landing_bottom
+    return found
+
+
+def squat_events(signals: AngleSequence) -> Events:
+    """Events of one squat repetition (the deepest pelvis excursion)."""
+    h = signals.channel("pelvis_height")
+    v = signals.channel("pelvis_velocity_y")
+    n = signals.n_frames
+    bottom = _argext(h, 0, n, "min")
+    start_level = float(np.nanmax(h[: bottom + 1]))
+    if start_level - h[bottom] < MIN_SQUAT_DEPTH_M:
+        raise MotionDataError(
+            f"no squat found: the pelvis drops {100 * (start_level - h[bottom]):.1f} cm, "
+            f"less than {100 * MIN_SQUAT_DEPTH_M:.0f} cm")
+    fastest_down = _argext(v, 0, bottom + 1, "min")
+    fastest_up = _argext(v, bottom, n, "max")
+    descent = _walk_to_still(v, fastest_down, 0, -1)
+    ascent = _walk_to_still(v, fastest_up, n - 1, +1)
+    return Events(kind="squat", frames={"descent_start": descent, "bottom": bottom,
+                                        "ascent_end": ascent}, fps=signals.fps, notes=[])
