@@ -145,11 +145,14 @@ def map_to_canonical(
         out_names.append(canon)
     if keep_unmapped:
         for n in names:
-            if n not in used and n not in out_names:
-                cols.append(raw[:, index[n], :])
-                if confidence is not None:
-                    confs.append(confidence[:, index[n]])
-                out_names.append(n)
+            if n in used:
+                continue
+            cols.append(raw[:, index[n], :])
+            if confidence is not None:
+                confs.append(confidence[:, index[n]])
+            # a source point named like a canonical joint it does not stand for keeps
+            # its data under a prefixed name instead of being dropped
+            out_names.append(f"source:{n}" if n in out_names else n)
     if not cols:
         empty = np.zeros((raw.shape[0], 0, raw.shape[2]))
         return empty, (), None
