@@ -50,10 +50,20 @@ def _format_inspection_text(rep: Any) -> str:
     if rep.channels:
         lines.append(f"channels ({len(rep.channels)}): {', '.join(rep.channels)}")
     lines.append("quality:")
-    lines.append(f"  missing:   {q.missing_pct:.2f}% of samples")
-    for key in ("longest_gap_s", "swaps_repaired", "jitter_mm", "usable_views"):
-        if hasattr(q, key):
-            lines.append(f"  {key.replace('_', ' ')}: {getattr(q, key)}")
+    lines.append(f"  missing:      {q.missing_pct:.2f}% of samples")
+    if hasattr(q, "usable_views"):
+        if q.longest_gap_joint:
+            lines.append(f"  longest gap:  {q.longest_gap_s:.3f} s ({q.longest_gap_joint})")
+        lines.append(f"  long gaps:    {len(q.long_gaps)} (left missing, never invented)")
+        lines.append(f"  swaps fixed:  {q.swaps_repaired}")
+        if q.jitter_mm is not None:
+            lines.append(f"  jitter:       {q.jitter_mm:.2f} mm")
+        if q.jitter_px is not None:
+            lines.append(f"  jitter:       {q.jitter_px:.2f} px")
+        lines.append(f"  usable views: {', '.join(q.usable_views) or 'none'}")
+    else:
+        worst = sorted(q.missing_pct_by_channel.items(), key=lambda kv: -kv[1])[:3]
+        lines.extend(f"  {name}: {pct:.2f}% missing" for name, pct in worst if pct > 0)
     for w in getattr(q, "warnings", []):
         lines.append(f"  warning: {w}")
     for n in rep.notes:

@@ -1,0 +1,251 @@
+"""MotionDTW's two stages: find the action, then align finely and place keyframes.
+
+Stage 1 (**find**): subsequence DTW (open begin and end) of the template's
+features over the athlete's whole recording gives, for every end frame, the
+best-matching span and its length-normalised cost; non-maximum suppression
+keeps non-overlapping spans whose normalised cost is at most the threshold
+(:data:`DEFAULT_THRESHOLD`). No span under it means an explicit "no <movement>
+found" result, never a forced alignment. Match quality is reported as
+``exp(-normalised cost)`` in (0, 1].
+
+Stage 2 (**align**): constrained DTW (Sakoe–Chiba band, ``band="slanted"``,
+half-width :data:`BAND_FRACTION` of the longer sequence) between the template
+and each span; every template keyframe is carried to the athlete's frames as
+the mean of the span frames its template frame is aligned to. Then a
+knowledge-informed refinement looks, within :data:`REFINE_WINDOW_S` of the
+transferred frame, for the event the keyframe stands for (see
+:func:`refine_keyframe`): foot contact changes for takeoff and landing, the
+pelvis minimum for the countermovement and landing bottoms, the pelvis maximum
+for the apex, the pelvis starting or stopping to move for onsets and ends.
+Where the signal is missing or the window holds no such event, the transferred
+frame is kept; each keyframe says which was used.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Final, Literal
+
+import numpy as np
+from pydantic import BaseModel
+
+from sportsgpt.core.errors import MotionDataError
+from sportsgpt.tools.events import MIN_FLIGHT_S, ONSET_SPEED_MPS
+from sportsgpt.tools.motion import AngleSequence, FloatArray, MotionSequence
+from sportsgpt.tools.motiondtw.dtw import dtw, find_matches, subsequence_dtw
+from sportsgpt.tools.motiondtw.features import (
+    channel_matrix,
+    motion_channels,
+    normalise_features,
+    raw_features,
+)
+from sportsgpt.tools.motiondtw.templates import Template, check_movement_data
+
+DEFAULT_THRESHOLD: Final = 1.0
+"""Highest normalised stage-1 cost accepted as a match (features are z-scores)."""
+BAND_FRACTION: Final = 0.25
+REFINE_WINDOW_S: Final = 0.1
+MAX_MATCHES: Final = 20
+
+Method = Literal["refined", "transferred"]
+
+
+class Keyframe(BaseModel):
+    """A keyframe on the athlete's recording (frame: 0-based index into the input)."""
+
+    name: str
+    frame: int
+    time_s: float
+    method: Method
+    transferred_frame: int
+    rule: str
+
+
+class Phase(BaseModel):
+    """A phase between two keyframes, frames inclusive of the start."""
+
+    name: str
+    start_frame: int
+    end_frame: int
+    start_s: float
+    end_s: float
+    duration_s: float
+
+
+class Span(BaseModel):
+    """One occurrence of the movement and its alignment."""
+
+    start_frame: int
+    end_frame: int
+    normalized_cost: float
+    match_quality: float
+    keyframes: list[Keyframe]
+    phases: list[Phase]
+
+
+class Alignment(BaseModel):
+    """Everything MotionDTW found in one recording."""
+
+    movement: str
+    fps: float
+    n_frames: int
+    template_version: str
+    channels: list[str]
+    spans: list[Span]
+    message: str
+
+    @property
+    def found(self) -> bool:
+        """Whether at least one occurrence was found."""
+        return bool(self.spans)
+
+
+def athlete_features(kin: AngleSequence, template: Template) -> FloatArray:
+    """Normalised features of a recording in the template's channel space."""
+    channels = check_movement_data(kin, template)
+    if channels != template.channels:
+        missing = [c for c in template.channels if c not in channels]
+        raise MotionDataError(f"the recording lacks template channel(s) {missing}")
+    if abs(kin.fps - template.fps) > 1e-6:
+        raise MotionDataError(f"recording at {kin.fps:g} Hz, template at {template.fps:g} Hz: "
+                              "resample first")
+    values = channel_matrix(kin, template.channels)
+    return normalise_features(raw_features(values, kin.fps), np.asarray(template.feature_mean),
+                              np.asarray(template.feature_std), template.alpha, template.beta)
+
+
+def _transfer(path: np.ndarray, template_frame: int, offset: int) -> int:
+    hits = path[path[:, 0] == template_frame, 1]
+    return offset + round(float(hits.mean()))
+
+
+def _crossings(x: FloatArray, level: float, lo: int, hi: int, rising: bool) -> list[int]:
+    seg = x[lo:hi]
+    a, b = seg[:-1], seg[1:]
+    ok = np.isfinite(a) & np.isfinite(b)
+    hit = ok & ((a < level) & (b >= level) if rising else (a >= level) & (b < level))
+    return [lo + 1 + int(i) for i in np.flatnonzero(hit)]
+
+
+def _airborne(kin: AngleSequence) -> FloatArray | None:
+    if not kin.has("foot_contact_left", "foot_contact_right"):
+        return None
+    left, right = kin.channel("foot_contact_left"), kin.channel("foot_contact_right")
+    air = np.where(np.isfinite(left) & np.isfinite(right),
+                   ((left == 0) & (right == 0)).astype(float), np.nan)
+    return np.asarray(air, dtype=np.float64)
+
+
+def refine_keyframe(name: str, frame: int, kin: AngleSequence,
+                    lo_bound: int, hi_bound: int) -> tuple[int, Method, str]:
+    """Refine one transferred keyframe by the event it stands for (or keep it)."""
+    w = max(1, round(REFINE_WINDOW_S * kin.fps))
+    lo, hi = max(lo_bound, frame - w), min(hi_bound, frame + w + 1)
+    if hi - lo < 3:
+        return frame, "transferred", "window too small"
+    h = kin.channel("pelvis_height") if kin.has("pelvis_height") else None
+    v = kin.channel("pelvis_velocity_y") if kin.has("pelvis_velocity_y") else None
+    cands: list[int] = []
+    rule = ""
+    if name in ("takeoff", "landing"):
+        air = _airborne(kin)
+        if air is None:
+            return frame, "transferred", "no foot-contact signal"
+        min_air = max(1, round(MIN_FLIGHT_S * kin.fps))
+        rising = name == "takeoff"
+        cands = _crossings(air, 0.5, lo, hi, rising)
+        if rising:
+            cands = [c for c in cands if np.nansum(air[c:c + min_air]) >= min_air]
+        rule = "both feet leave the ground" if rising else "first foot contact after flight"
+    elif name in ("countermovement_bottom", "landing_bottom", "bottom", "apex"):
+        if h is None:
+            return frame, "transferred", "no pelvis height"
+        seg = h[lo:hi]
+        if not np.isfinite(seg).any():
+            return frame, "transferred", "pelvis height missing in window"
+        k = int(np.nanargmax(seg) if name == "apex" else np.nanargmin(seg))
+        if 0 < k < len(seg) - 1:  # a true extremum, not the window's edge
+            cands = [lo + k]
+        rule = "pelvis maximum" if name == "apex" else "pelvis minimum"
+    elif name in ("movement_onset", "descent_start", "ascent_end"):
+        if v is None:
+            return frame, "transferred", "no pelvis velocity"
+        if name == "ascent_end":
+            cands = _crossings(v, ONSET_SPEED_MPS, lo, hi, rising=False)
+            rule = f"pelvis rise slows below {ONSET_SPEED_MPS} m/s"
+        else:
+            cands = _crossings(v, -ONSET_SPEED_MPS, lo, hi, rising=False)
+            rule = f"pelvis starts sinking faster than {ONSET_SPEED_MPS} m/s"
+    else:
+        return frame, "transferred", "no rule for this keyframe"
+    if not cands:
+        return frame, "transferred", f"no '{rule}' event within ±{REFINE_WINDOW_S} s"
+    best = min(cands, key=lambda c: abs(c - frame))
+    return best, "refined", rule
+
+
+def _keyframes(template: Template, path: np.ndarray, offset: int, kin: AngleSequence,
+               span: tuple[int, int], refine: bool) -> list[Keyframe]:
+    out: list[Keyframe] = []
+    prev = span[0]
+    for name in template.spec.keyframes:
+        t = _transfer(path, template.keyframes[name], offset)
+        frame, method, rule = t, "transferred", "template keyframe through the warping path"
+        if refine:
+            frame, method, why = refine_keyframe(name, t, kin, prev, kin.n_frames)
+            rule = why if method == "refined" else f"transferred ({why})"
+        frame = max(frame, prev)
+        out.append(Keyframe(name=name, frame=frame, time_s=frame / kin.fps, method=method,
+                            transferred_frame=t, rule=rule))
+        prev = frame
+    return out
+
+
+def _phases(template: Template, kfs: list[Keyframe], fps: float) -> list[Phase]:
+    by = {k.name: k.frame for k in kfs}
+    return [Phase(name=p.name, start_frame=by[p.start], end_frame=by[p.end],
+                  start_s=by[p.start] / fps, end_s=by[p.end] / fps,
+                  duration_s=(by[p.end] - by[p.start]) / fps) for p in template.phases]
+
+
+def align_channels(kin: AngleSequence, template: Template, *,
+                   threshold: float = DEFAULT_THRESHOLD, max_matches: int = MAX_MATCHES,
+                   refine: bool = True) -> Alignment:
+    """Both MotionDTW stages on a recording's channels (see the module docstring)."""
+    feats = athlete_features(kin, template)
+    tf = template.features()
+    w = template.weights()
+    n = len(tf)
+    base = {"movement": template.movement, "fps": kin.fps, "n_frames": kin.n_frames,
+            "template_version": template.version, "channels": list(template.channels)}
+    if kin.n_frames < max(3, n // 3):
+        raise MotionDataError(f"recording too short: {kin.n_frames} frames, the "
+                              f"{template.spec.label} template has {n}")
+    profile = subsequence_dtw(tf, feats, weights=w)
+    matches = find_matches(profile, max_matches=max_matches, min_separation=n // 3,
+                           threshold=threshold)
+    if not matches:
+        best = float(np.min(profile.normalized_cost))
+        return Alignment(**base, spans=[], message=(
+            f"no {template.spec.label} found (best match cost {best:.2f} > threshold "
+            f"{threshold:.2f})"))
+    spans = []
+    for m in sorted(matches, key=lambda m: m.start):
+        band = max(2, math.ceil(BAND_FRACTION * max(n, m.end - m.start + 1)))
+        res = dtw(tf, feats[m.start:m.end + 1], weights=w, window=band, band="slanted")
+        assert res.path is not None
+        path = np.asarray(res.path)
+        kfs = _keyframes(template, path, m.start, kin, (m.start, m.end), refine)
+        spans.append(Span(start_frame=m.start, end_frame=m.end,
+                          normalized_cost=m.normalized_cost,
+                          match_quality=math.exp(-m.normalized_cost), keyframes=kfs,
+                          phases=_phases(template, kfs, kin.fps)))
+    label = template.spec.label
+    return Alignment(**base, spans=spans,
+                     message=f"{len(spans)} {label}{'s' if len(spans) > 1 else ''} found")
+
+
+def align(motion: MotionSequence | AngleSequence, template: Template, *,
+          threshold: float = DEFAULT_THRESHOLD, refine: bool = True) -> Alignment:
+    """Find every occurrence of the template's movement and place its keyframes."""
+    return align_channels(motion_channels(motion), template, threshold=threshold, refine=refine)

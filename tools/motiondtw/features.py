@@ -1,0 +1,214 @@
+"""Per-frame MotionDTW features and the movements they describe.
+
+For a movement with channels ``θ_1 .. θ_C`` (joint angles plus a relative
+pelvis height), the feature of frame ``t`` is::
+
+    F_t = [θ_t, α·θ'_t, β·θ''_t]          (3C values)
+
+with derivatives per second (Savitzky–Golay, :func:`~sportsgpt.tools.kinematics.savgol_derivative`).
+Each of the 3C columns is then z-normalised with the *template's* mean and
+standard deviation, so a degree of knee flexion and a metre of pelvis height
+weigh the same, and every column is multiplied (inside the DTW cost) by the
+weight of its channel. ``α`` and ``β`` scale the derivative columns after
+normalisation: ``α = 0.5`` and ``β = 0.25`` by default, so that the shape of
+the angle curves dominates and the derivatives sharpen the timing of fast
+events (takeoff, landing) without letting noise amplified by differentiation
+take over.
+
+The relative pelvis height ``pelvis_rel_height`` is
+``(h - h_still) / h_still`` with ``h_still`` the median pelvis height over
+the frames where the pelvis is still (``|v| < 0.1 m/s``; standing dominates
+them): it compares athletes of different sizes.
+
+Weights say what matters for each movement (see :data:`MOVEMENTS`): for jumps
+the knees, hips and the pelvis carry the timing; ankles and trunk count half;
+the arms a quarter, because arm swing varies between good jumpers
+(``shared/data/cmu-mocap-jumps`` has experts with and without it).
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from sportsgpt.core.errors import MissingJointError, MotionDataError
+from sportsgpt.tools.kinematics import compute_kinematics, savgol_derivative
+from sportsgpt.tools.motion import AngleSequence, FloatArray, MotionSequence
+from sportsgpt.tools.preprocess import PreprocessConfig, preprocess
+
+STILL_SPEED_MPS: Final = 0.1
+"""Pelvis vertical speed below which a frame counts as still (for h_still)."""
+
+
+class PhaseSpec(BaseModel):
+    """A named phase between two keyframes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    start: str
+    end: str
+
+
+class MovementSpec(BaseModel):
+    """What MotionDTW needs to know about one movement."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    label: str
+    kind: Literal["jump", "squat"]
+    keyframes: tuple[str, ...]
+    phases: tuple[PhaseSpec, ...]
+    weights: dict[str, float]
+    alpha: float = 0.5
+    beta: float = 0.25
+    min_channels: int = 3
+
+
+_JUMP_KEYFRAMES = ("movement_onset", "countermovement_bottom", "takeoff", "apex", "landing",
+                   "landing_bottom")
+_JUMP_PHASES = (
+    PhaseSpec(name="unweighting_and_braking", start="movement_onset", end="countermovement_bottom"),
+    PhaseSpec(name="propulsion", start="countermovement_bottom", end="takeoff"),
+    PhaseSpec(name="flight", start="takeoff", end="landing"),
+    PhaseSpec(name="landing", start="landing", end="landing_bottom"),
+)
+_JUMP_WEIGHTS = {
+    "knee_flexion_left": 1.0, "knee_flexion_right": 1.0,
+    "hip_flexion_left": 1.0, "hip_flexion_right": 1.0,
+    "ankle_dorsiflexion_left": 0.5, "ankle_dorsiflexion_right": 0.5,
+    "trunk_inclination": 0.5,
+    "shoulder_flexion_left": 0.25, "shoulder_flexion_right": 0.25,
+    "pelvis_rel_height": 2.0,
+}
+
+MOVEMENTS: Final[dict[str, MovementSpec]] = {m.id: m for m in (
+    MovementSpec(id="countermovement_jump", label="countermovement jump", kind="jump",
+                 keyframes=_JUMP_KEYFRAMES, phases=_JUMP_PHASES, weights=_JUMP_WEIGHTS),
+    MovementSpec(id="standing_long_jump", label="standing long jump", kind="jump",
+                 keyframes=_JUMP_KEYFRAMES, phases=_JUMP_PHASES, weights=_JUMP_WEIGHTS),
+    MovementSpec(
+        id="deep_squat", label="deep squat", kind="squat",
+        keyframes=("descent_start", "bottom", "ascent_end"),
+        phases=(PhaseSpec(name="descent", start="descent_start", end="bottom"),
+                PhaseSpec(name="ascent", start="bottom", end="ascent_end")),
+        weights={"knee_flexion_left": 1.0, "knee_flexion_right": 1.0,
+                 "hip_flexion_left": 1.0, "hip_flexion_right": 1.0,
+                 "ankle_dorsiflexion_left": 0.5, "ankle_dorsiflexion_right": 0.5,
+                 "trunk_inclination": 0.5, "pelvis_rel_height": 2.0}),
+)}
+
+
+def movement_spec(movement: str) -> MovementSpec:
+    """The spec of a movement id, or a clear error listing the known ones."""
+    try:
+        return MOVEMENTS[movement]
+    except KeyError:
+        raise MotionDataError(
+            f"unknown movement {movement!r}; known: {sorted(MOVEMENTS)}") from None
+
+
+def _relative_pelvis_height(kin: AngleSequence) -> FloatArray | None:
+    if not kin.has("pelvis_height"):
+        return None
+    h = kin.channel("pelvis_height")
+    v = (kin.channel("pelvis_velocity_y") if kin.has("pelvis_velocity_y")
+         else savgol_derivative(h, kin.fps, 1))
+    still = np.isfinite(h) & np.isfinite(v) & (np.abs(v) < STILL_SPEED_MPS)
+    ref = h[still] if still.any() else h[np.isfinite(h)]
+    if ref.size == 0:
+        return None
+    h_still = float(np.median(ref))
+    if h_still <= 0:
+        return None
+    return np.asarray((h - h_still) / h_still, dtype=np.float64)
+
+
+def motion_channels(motion: MotionSequence | AngleSequence,
+                    config: PreprocessConfig | None = None) -> AngleSequence:
+    """Angles and signals for MotionDTW, plus ``pelvis_rel_height``.
+
+    A :class:`MotionSequence` is preprocessed (gap filling, zero-lag low-pass,
+    ground and facing normalisation) and its kinematics computed; an
+    :class:`AngleSequence` (e.g. an OpenSim ``.mot``) is used as it is.
+    """
+    if isinstance(motion, MotionSequence):
+        clean, _ = preprocess(motion, config)
+        kin = compute_kinematics(clean)
+    else:
+        kin = motion
+    rel = _relative_pelvis_height(kin)
+    if rel is None:
+        return kin
+    return kin.model_copy(update={
+        "values": np.column_stack([kin.values, rel]),
+        "channels": (*kin.channels, "pelvis_rel_height"),
+        "units": (*kin.units, "1")})
+
+
+def _fill(x: FloatArray) -> FloatArray:
+    """Linear interpolation over NaN (edges held); all-NaN stays all-NaN."""
+    ok = np.isfinite(x)
+    if ok.all() or not ok.any():
+        return x
+    idx = np.arange(len(x))
+    return np.interp(idx, idx[ok], x[ok])
+
+
+def channel_matrix(kin: AngleSequence, channels: tuple[str, ...]) -> FloatArray:
+    """Values of the named channels as a gap-filled ``(T, C)`` array."""
+    missing = [c for c in channels if not kin.has(c)]
+    if missing:
+        raise MissingJointError(missing, kin.channels, "MotionDTW features")
+    cols = [_fill(kin.channel(c)) for c in channels]
+    out = np.column_stack(cols) if cols else np.zeros((kin.n_frames, 0))
+    bad = [c for c, col in zip(channels, cols, strict=True) if not np.isfinite(col).all()]
+    if bad:
+        raise MotionDataError(f"channel(s) {bad} have no usable samples")
+    return np.ascontiguousarray(out, dtype=np.float64)
+
+
+def usable_channels(kin: AngleSequence, spec: MovementSpec,
+                    wanted: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    """The movement's weighted channels this recording has (at least ``min_channels``)."""
+    names = wanted if wanted is not None else tuple(spec.weights)
+    have = tuple(c for c in names if kin.has(c) and np.isfinite(kin.channel(c)).any())
+    if len(have) < spec.min_channels:
+        raise MissingJointError([c for c in names if c not in have], kin.channels,
+                                f"aligning a {spec.label} (needs {spec.min_channels} channels)")
+    return have
+
+
+def raw_features(values: FloatArray, fps: float) -> FloatArray:
+    """``[θ, θ', θ'']`` per frame, ``(T, 3C)``; α and β apply after normalisation."""
+    d1 = np.column_stack([savgol_derivative(values[:, k], fps, 1)
+                          for k in range(values.shape[1])])
+    d2 = np.column_stack([savgol_derivative(values[:, k], fps, 2)
+                          for k in range(values.shape[1])])
+    return np.ascontiguousarray(np.column_stack([values, d1, d2]))
+
+
+def feature_stats(features: list[FloatArray]) -> tuple[FloatArray, FloatArray]:
+    """Per-column mean and standard deviation over a set of feature sequences."""
+    stacked = np.concatenate(features, axis=0)
+    mean = stacked.mean(axis=0)
+    std = stacked.std(axis=0)
+    std = np.where(std > 1e-9, std, 1.0)
+    return mean, std
+
+
+def normalise_features(raw: FloatArray, mean: FloatArray, std: FloatArray,
+                       alpha: float, beta: float) -> FloatArray:
+    """Z-normalise with template statistics and scale the derivative blocks."""
+    c = raw.shape[1] // 3
+    scale = np.concatenate([np.ones(c), np.full(c, alpha), np.full(c, beta)])
+    return np.ascontiguousarray((raw - mean) / std * scale)
+
+
+def column_weights(spec: MovementSpec, channels: tuple[str, ...]) -> FloatArray:
+    """DTW weights of the 3C feature columns (channel weight repeated per block)."""
+    w = np.array([spec.weights.get(c, 1.0) for c in channels], dtype=np.float64)
+    return np.ascontiguousarray(np.tile(w, 3))

@@ -1,0 +1,351 @@
+"""Expert templates: what MotionDTW aligns an athlete's recording to.
+
+A :class:`Template` holds, for one movement, the channel values of an
+expert barycenter (DTW barycenter averaging, DBA: Petitjean, Ketterlin and
+Gançarski, "A global averaging method for dynamic time warping, with
+applications to clustering", *Pattern Recognition* 44(3):678–693, 2011,
+doi:10.1016/j.patcog.2010.09.013), its named keyframes and phases, per-frame
+envelopes (mean ± standard deviation of the experts aligned to it), the
+feature normalisation statistics, and provenance (source files and their
+SHA-256, the event rule that labelled them, the command that built it).
+
+Building (:func:`build_template`): every expert recording is read,
+preprocessed and turned into channels; its events come from
+:mod:`sportsgpt.tools.events` (or from the caller); it is cropped to
+``[first keyframe - pad, last keyframe + pad]``; the medoid expert starts the
+barycenter, refined by :data:`DBA_ITERATIONS` DBA passes on the normalised
+features; each expert's keyframes are carried onto the barycenter through its
+warping path (mean of the aligned barycenter frames) and the template keyframe
+is the median over experts.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from sportsgpt import __version__
+from sportsgpt.core.errors import MotionDataError, SportsGPTError
+from sportsgpt.tools.events import jump_events, squat_events
+from sportsgpt.tools.motion import AngleSequence, FloatArray, MotionSequence
+from sportsgpt.tools.motiondtw.dtw import dtw
+from sportsgpt.tools.motiondtw.features import (
+    MovementSpec,
+    PhaseSpec,
+    channel_matrix,
+    column_weights,
+    feature_stats,
+    motion_channels,
+    movement_spec,
+    normalise_features,
+    raw_features,
+    usable_channels,
+)
+
+DBA_ITERATIONS: Final = 10
+CROP_PAD_S: Final = 0.25
+"""Seconds kept before the first and after the last keyframe of each expert."""
+TEMPLATE_FORMAT_VERSION: Final = 1
+
+
+class TemplateError(SportsGPTError, ValueError):
+    """A template cannot be built, read or used."""
+
+
+class ExpertSource(BaseModel):
+    """One expert recording that went into a template."""
+
+    name: str
+    sha256: str
+    fps: float
+    crop: tuple[int, int]
+    keyframes: dict[str, int]
+    keyframes_from: str
+
+
+class Provenance(BaseModel):
+    """How and from what a template was made."""
+
+    experts: list[ExpertSource]
+    event_rule: str
+    built_with: str
+    command: str | None = None
+    created: str
+    notes: list[str] = Field(default_factory=list)
+
+
+class Template(BaseModel):
+    """An expert template for one movement (see the module docstring)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    format_version: int = TEMPLATE_FORMAT_VERSION
+    movement: str
+    version: str
+    fps: float
+    channels: tuple[str, ...]
+    values: list[list[float]]
+    feature_mean: list[float]
+    feature_std: list[float]
+    alpha: float
+    beta: float
+    keyframes: dict[str, int]
+    phases: tuple[PhaseSpec, ...]
+    envelope_mean: list[list[float]]
+    envelope_std: list[list[float]]
+    provenance: Provenance
+
+    @property
+    def spec(self) -> MovementSpec:
+        """The movement's spec (weights, keyframe names)."""
+        return movement_spec(self.movement)
+
+    @property
+    def n_frames(self) -> int:
+        """Template length in frames."""
+        return len(self.values)
+
+    def array(self) -> FloatArray:
+        """Channel values, ``(T, C)``."""
+        return np.asarray(self.values, dtype=np.float64)
+
+    def features(self) -> FloatArray:
+        """Normalised features of the barycenter, ``(T, 3C)``."""
+        return normalise_features(raw_features(self.array(), self.fps),
+                                  np.asarray(self.feature_mean), np.asarray(self.feature_std),
+                                  self.alpha, self.beta)
+
+    def weights(self) -> FloatArray:
+        """DTW weights of the feature columns."""
+        return column_weights(self.spec, self.channels)
+
+    def save(self, path: str | Path) -> None:
+        """Write the template as JSON."""
+        Path(path).write_text(json.dumps(self.model_dump(mode="json"), indent=1) + "\n")
+
+    @classmethod
+    def load(cls, path: str | Path) -> Template:
+        """Read a template JSON file."""
+        try:
+            data = json.loads(Path(path).read_text())
+            return cls.model_validate(data)
+        except (OSError, ValueError) as exc:
+            raise TemplateError(f"{path}: not a readable template ({exc})") from None
+
+
+def packaged_template_path(movement: str) -> Path:
+    """Path of the template shipped with SportsGPT for a movement."""
+    movement_spec(movement)
+    ref = resources.files("sportsgpt.tools.motiondtw") / "templates" / f"{movement}.json"
+    path = Path(str(ref))
+    if not path.is_file():
+        raise TemplateError(f"no packaged template for {movement!r}; build one with "
+                            f"'sportsgpt template build --movement {movement} FILES...'")
+    return path
+
+
+def load_template(movement: str) -> Template:
+    """The packaged template of a movement."""
+    return Template.load(packaged_template_path(movement))
+
+
+# --- building ---------------------------------------------------------------------------
+class _Expert(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    name: str
+    sha256: str
+    fps: float
+    values: FloatArray
+    crop: tuple[int, int]
+    keyframes: dict[str, int]
+    keyframes_from: str
+
+
+def _sha256(path: Path | None) -> str:
+    if path is None or not path.is_file():
+        return ""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def detect_keyframes(kin: AngleSequence, spec: MovementSpec) -> dict[str, int]:
+    """Keyframes of the first repetition by the documented event rules."""
+    if spec.kind == "jump":
+        found = jump_events(kin)
+        if not found:
+            raise TemplateError(f"no {spec.label} found: no flight phase in the recording")
+        return dict(found[0].frames)
+    return dict(squat_events(kin).frames)
+
+
+def _expert(motion: MotionSequence | AngleSequence, spec: MovementSpec,
+            keyframes: dict[str, int] | None) -> tuple[AngleSequence, _Expert]:
+    kin = motion_channels(motion)
+    how = "given" if keyframes is not None else "event rules (sportsgpt.tools.events)"
+    kf = dict(keyframes) if keyframes is not None else detect_keyframes(kin, spec)
+    missing = [k for k in spec.keyframes if k not in kf]
+    if missing:
+        raise TemplateError(f"keyframes {missing} missing for {spec.id}")
+    pad = round(CROP_PAD_S * kin.fps)
+    lo = max(0, min(kf[k] for k in spec.keyframes) - pad)
+    hi = min(kin.n_frames, max(kf[k] for k in spec.keyframes) + pad + 1)
+    path = motion.source_path if isinstance(motion, MotionSequence) else (
+        Path(motion.source.path) if motion.source.path else None)
+    name = path.name if path else motion.source.format
+    ex = _Expert(name=name, sha256=_sha256(path), fps=kin.fps, values=np.empty((0, 0)),
+                 crop=(lo, hi), keyframes={k: kf[k] - lo for k in spec.keyframes},
+                 keyframes_from=how)
+    return kin, ex
+
+
+def _path_map(path: np.ndarray, n: int) -> list[np.ndarray]:
+    """For each barycenter frame ``i``, the expert frames aligned to it."""
+    order = np.argsort(path[:, 0], kind="stable")
+    p = path[order]
+    bounds = np.searchsorted(p[:, 0], np.arange(n + 1))
+    return [p[bounds[i]:bounds[i + 1], 1] for i in range(n)]
+
+
+def _align_all(bary: FloatArray, experts: list[FloatArray], fps: float, mean: FloatArray,
+               std: FloatArray, spec: MovementSpec, w: FloatArray) -> list[np.ndarray]:
+    fb = normalise_features(raw_features(bary, fps), mean, std, spec.alpha, spec.beta)
+    paths = []
+    for ex in experts:
+        fe = normalise_features(raw_features(ex, fps), mean, std, spec.alpha, spec.beta)
+        res = dtw(fb, fe, weights=w)
+        assert res.path is not None
+        paths.append(np.asarray(res.path))
+    return paths
+
+
+def _medoid(experts: list[FloatArray], fps: float, mean: FloatArray, std: FloatArray,
+            spec: MovementSpec, w: FloatArray) -> int:
+    feats = [normalise_features(raw_features(e, fps), mean, std, spec.alpha, spec.beta)
+             for e in experts]
+    n = len(feats)
+    total = np.zeros(n)
+    for a in range(n):
+        for b in range(a + 1, n):
+            c = dtw(feats[a], feats[b], weights=w, return_path=False).cost
+            total[a] += c
+            total[b] += c
+    return int(np.argmin(total))
+
+
+def _dba(experts: list[FloatArray], fps: float, mean: FloatArray, std: FloatArray,
+         spec: MovementSpec, w: FloatArray) -> tuple[FloatArray, list[np.ndarray]]:
+    bary = experts[_medoid(experts, fps, mean, std, spec, w)].copy()
+    for _ in range(DBA_ITERATIONS):
+        paths = _align_all(bary, experts, fps, mean, std, spec, w)
+        acc = np.zeros_like(bary)
+        cnt = np.zeros(len(bary))
+        for ex, path in zip(experts, paths, strict=True):
+            np.add.at(acc, path[:, 0], ex[path[:, 1]])
+            np.add.at(cnt, path[:, 0], 1)
+        new = acc / cnt[:, None]
+        if np.allclose(new, bary, atol=1e-9):
+            break
+        bary = new
+    return bary, _align_all(bary, experts, fps, mean, std, spec, w)
+
+
+def _resample(values: FloatArray, fps: float, target: float) -> FloatArray:
+    if abs(fps - target) < 1e-9:
+        return values
+    t_old = np.arange(len(values)) / fps
+    t_new = np.arange(int(np.floor(t_old[-1] * target)) + 1) / target
+    return np.column_stack([np.interp(t_new, t_old, values[:, k])
+                            for k in range(values.shape[1])])
+
+
+def build_template(
+    motions: list[MotionSequence | AngleSequence],
+    movement: str,
+    *,
+    keyframes: list[dict[str, int]] | None = None,
+    version: str = "1",
+    command: str | None = None,
+) -> Template:
+    """Build a template from expert recordings (see the module docstring)."""
+    spec = movement_spec(movement)
+    if not motions:
+        raise TemplateError("a template needs at least one expert recording")
+    if keyframes is not None and len(keyframes) != len(motions):
+        raise TemplateError("give keyframes for every recording or for none")
+    kins, metas = zip(*[_expert(m, spec, None if keyframes is None else keyframes[i])
+                        for i, m in enumerate(motions)], strict=True)
+    channels = usable_channels(kins[0], spec)
+    for k in kins[1:]:
+        channels = tuple(c for c in channels if c in usable_channels(k, spec, channels))
+    fps = metas[0].fps
+    experts, sources = [], []
+    for kin, meta in zip(kins, metas, strict=True):
+        vals = channel_matrix(kin, channels)[meta.crop[0]:meta.crop[1]]
+        scale = fps / meta.fps
+        experts.append(_resample(vals, meta.fps, fps))
+        sources.append(ExpertSource(
+            name=meta.name, sha256=meta.sha256, fps=meta.fps, crop=meta.crop,
+            keyframes={k: round(v * scale) for k, v in meta.keyframes.items()},
+            keyframes_from=meta.keyframes_from))
+    mean, std = feature_stats([raw_features(e, fps) for e in experts])
+    w = column_weights(spec, channels)
+    bary, paths = _dba(experts, fps, mean, std, spec, w)
+    kf = _template_keyframes(paths, sources, spec, len(bary))
+    env_mean, env_std = _envelope(bary, experts, paths)
+    return Template(
+        movement=movement, version=version, fps=fps, channels=channels,
+        values=_round(bary), feature_mean=[round(float(x), 6) for x in mean],
+        feature_std=[round(float(x), 6) for x in std], alpha=spec.alpha, beta=spec.beta,
+        keyframes=kf, phases=spec.phases, envelope_mean=_round(env_mean),
+        envelope_std=_round(env_std),
+        provenance=Provenance(
+            experts=sources, event_rule="sportsgpt.tools.events (documented rules)",
+            built_with=f"sportsgpt {__version__}", command=command,
+            created=_dt.date.today().isoformat(),
+            notes=[f"DBA with {DBA_ITERATIONS} iterations max, medoid start",
+                   f"{len(experts)} expert recording(s)"]))
+
+
+def _template_keyframes(paths: list[np.ndarray], sources: list[ExpertSource],
+                        spec: MovementSpec, n: int) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for name in spec.keyframes:
+        frames = []
+        for path, src in zip(paths, sources, strict=True):
+            hits = path[path[:, 1] == src.keyframes[name], 0]
+            frames.append(float(hits.mean()))
+        out[name] = min(n - 1, round(float(np.median(frames))))
+    order = [out[k] for k in spec.keyframes]
+    if order != sorted(order):
+        raise TemplateError(f"template keyframes out of order: {out}")
+    return out
+
+
+def _envelope(bary: FloatArray, experts: list[FloatArray],
+              paths: list[np.ndarray]) -> tuple[FloatArray, FloatArray]:
+    n = len(bary)
+    per_expert = np.empty((len(experts), n, bary.shape[1]))
+    for e, (ex, path) in enumerate(zip(experts, paths, strict=True)):
+        for i, js in enumerate(_path_map(path, n)):
+            per_expert[e, i] = ex[js].mean(axis=0)
+    return per_expert.mean(axis=0), per_expert.std(axis=0)
+
+
+def _round(a: FloatArray) -> list[list[float]]:
+    out: Any = np.round(a, 6).tolist()
+    return list(out)
+
+
+def check_movement_data(kin: AngleSequence, template: Template) -> tuple[str, ...]:
+    """Channels of the template that the recording has (error if too few)."""
+    try:
+        return usable_channels(kin, template.spec, template.channels)
+    except MotionDataError:
+        raise
