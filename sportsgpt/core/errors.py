@@ -66,8 +66,9 @@ class DatasetNotFoundError(SportsGPTError, FileNotFoundError):
 class MissingDependencyError(SportsGPTError, ImportError):
     """An optional extra is needed; the message names the pip extra to install."""
 
-    def __init__(self, package: str, extra: str, purpose: str) -> None:
+    def __init__(self, package: str, extra: str | None, purpose: str) -> None:
         self.package = package
         self.extra = extra
-        super().__init__(f"{purpose} needs the '{package}' package: "
-                         f"pip install 'sportsgpt[{extra}]'")
+        how = (f"pip install 'sportsgpt[{extra}]'" if extra
+               else f"it is a core dependency: reinstall sportsgpt or pip install {package}")
+        super().__init__(f"{purpose} needs the '{package}' package: {how}")
