@@ -21,6 +21,7 @@ in ``docs/kinematics.md``; the short version:
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -372,17 +373,22 @@ def savgol_derivative(x: FloatArray, fps: float, order: int,
     w = min(w, n if n % 2 else n - 1)
     if w < 3:
         return np.full(n, np.nan)
-    poly, half, dt = min(DERIVATIVE_POLYORDER, w - 1), w // 2, 1.0 / fps
-
-    def coeffs(pos: int) -> FloatArray:
-        c = savgol_coeffs(w, poly, deriv=order, delta=dt, pos=pos, use="dot")
-        return np.asarray(c, dtype=np.float64)
-
+    coeffs = _savgol_table(w, min(DERIVATIVE_POLYORDER, w - 1), order, 1.0 / fps)
+    half = w // 2
     out = np.empty(n)
-    out[half:n - half] = np.lib.stride_tricks.sliding_window_view(x, w) @ coeffs(half)
-    out[:half] = np.stack([coeffs(k) for k in range(half)]) @ x[:w]
-    out[n - half:] = np.stack([coeffs(w - half + k) for k in range(half)]) @ x[n - w:]
+    out[half:n - half] = np.lib.stride_tricks.sliding_window_view(x, w) @ coeffs[half]
+    out[:half] = coeffs[:half] @ x[:w]
+    out[n - half:] = coeffs[w - half:] @ x[n - w:]
     return out
+
+
+@functools.lru_cache(maxsize=64)
+def _savgol_table(window: int, poly: int, order: int, dt: float) -> FloatArray:
+    """Savitzky–Golay coefficients for every evaluation position in the window."""
+    table = np.stack([savgol_coeffs(window, poly, deriv=order, delta=dt, pos=pos, use="dot")
+                      for pos in range(window)]).astype(np.float64)
+    table.setflags(write=False)
+    return table
 
 
 # --- heights and contact -------------------------------------------------------------------------

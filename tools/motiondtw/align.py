@@ -108,15 +108,30 @@ def athlete_features(kin: AngleSequence, template: Template) -> FloatArray:
         raise MotionDataError(f"the recording lacks template channel(s) {missing}")
     if abs(kin.fps - template.fps) > 1e-6:
         raise MotionDataError(f"recording at {kin.fps:g} Hz, template at {template.fps:g} Hz: "
-                              "resample first")
+                              "resample first (resample_channels)")
     values = channel_matrix(kin, template.channels)
     return normalise_features(raw_features(values, kin.fps), np.asarray(template.feature_mean),
                               np.asarray(template.feature_std), template.alpha, template.beta)
 
 
-def _transfer(path: np.ndarray, template_frame: int, offset: int) -> int:
+def resample_channels(kin: AngleSequence, fps: float) -> AngleSequence:
+    """Channels linearly resampled to ``fps`` (same start time, NaN kept as NaN)."""
+    t_old = np.arange(kin.n_frames) / kin.fps
+    t_new = np.arange(int(np.floor(t_old[-1] * fps + 1e-9)) + 1) / fps
+    cols = []
+    for k in range(kin.values.shape[1]):
+        x = kin.values[:, k]
+        ok = np.isfinite(x)
+        col = np.interp(t_new, t_old[ok], x[ok]) if ok.sum() >= 2 else np.full(len(t_new), np.nan)
+        gap = np.interp(t_new, t_old, (~ok).astype(float)) > 0
+        cols.append(np.where(gap, np.nan, col))
+    return kin.model_copy(update={"values": np.column_stack(cols), "fps": float(fps)})
+
+
+def _transfer(path: np.ndarray, template_frame: int, offset: int, scale: float) -> int:
+    """Athlete frame (at the recording's rate) of a template frame via the path."""
     hits = path[path[:, 0] == template_frame, 1]
-    return offset + round(float(hits.mean()))
+    return round((offset + float(hits.mean())) * scale)
 
 
 def _crossings(x: FloatArray, level: float, lo: int, hi: int, rising: bool) -> list[int]:
@@ -185,11 +200,11 @@ def refine_keyframe(name: str, frame: int, kin: AngleSequence,
 
 
 def _keyframes(template: Template, path: np.ndarray, offset: int, kin: AngleSequence,
-               span: tuple[int, int], refine: bool) -> list[Keyframe]:
+               start: int, scale: float, refine: bool) -> list[Keyframe]:
     out: list[Keyframe] = []
-    prev = span[0]
+    prev = start
     for name in template.spec.keyframes:
-        t = _transfer(path, template.keyframes[name], offset)
+        t = min(kin.n_frames - 1, _transfer(path, template.keyframes[name], offset, scale))
         frame, method, rule = t, "transferred", "template keyframe through the warping path"
         if refine:
             frame, method, why = refine_keyframe(name, t, kin, prev, kin.n_frames)
@@ -211,16 +226,23 @@ def _phases(template: Template, kfs: list[Keyframe], fps: float) -> list[Phase]:
 def align_channels(kin: AngleSequence, template: Template, *,
                    threshold: float = DEFAULT_THRESHOLD, max_matches: int = MAX_MATCHES,
                    refine: bool = True) -> Alignment:
-    """Both MotionDTW stages on a recording's channels (see the module docstring)."""
-    feats = athlete_features(kin, template)
+    """Both MotionDTW stages on a recording's channels (see the module docstring).
+
+    A recording at another frame rate than the template is resampled to the
+    template's rate for the two DTW stages; keyframes are mapped back to the
+    recording's own frames and refined on its own signals.
+    """
+    work = kin if abs(kin.fps - template.fps) < 1e-6 else resample_channels(kin, template.fps)
+    scale = kin.fps / template.fps
+    feats = athlete_features(work, template)
     tf = template.features()
     w = template.weights()
     n = len(tf)
     base = {"movement": template.movement, "fps": kin.fps, "n_frames": kin.n_frames,
             "template_version": template.version, "channels": list(template.channels)}
-    if kin.n_frames < max(3, n // 3):
-        raise MotionDataError(f"recording too short: {kin.n_frames} frames, the "
-                              f"{template.spec.label} template has {n}")
+    if work.n_frames < max(3, n // 3):
+        raise MotionDataError(f"recording too short: {kin.duration_s:.2f} s, the "
+                              f"{template.spec.label} template lasts {n / template.fps:.2f} s")
     profile = subsequence_dtw(tf, feats, weights=w)
     matches = find_matches(profile, max_matches=max_matches, min_separation=n // 3,
                            threshold=threshold)
@@ -234,9 +256,9 @@ def align_channels(kin: AngleSequence, template: Template, *,
         band = max(2, math.ceil(BAND_FRACTION * max(n, m.end - m.start + 1)))
         res = dtw(tf, feats[m.start:m.end + 1], weights=w, window=band, band="slanted")
         assert res.path is not None
-        path = np.asarray(res.path)
-        kfs = _keyframes(template, path, m.start, kin, (m.start, m.end), refine)
-        spans.append(Span(start_frame=m.start, end_frame=m.end,
+        start, end = round(m.start * scale), min(kin.n_frames - 1, round(m.end * scale))
+        kfs = _keyframes(template, np.asarray(res.path), m.start, kin, start, scale, refine)
+        spans.append(Span(start_frame=start, end_frame=end,
                           normalized_cost=m.normalized_cost,
                           match_quality=math.exp(-m.normalized_cost), keyframes=kfs,
                           phases=_phases(template, kfs, kin.fps)))
