@@ -8,8 +8,10 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
-from sportsgpt.tools.io import detect_format, read_motion
+from sportsgpt.tools.io import Motion, detect_format, read_motion
 from sportsgpt.tools.motion import AngleSequence, MotionSequence
+from sportsgpt.tools.motiondtw.align import DEFAULT_THRESHOLD, Alignment, align
+from sportsgpt.tools.motiondtw.templates import Template, build_template, load_template
 from sportsgpt.tools.preprocess import QualityReport, quality_summary
 
 
@@ -70,3 +72,30 @@ def inspect_file(path: str | Path, format: str | None = None, **options: Any) ->
     return InspectionReport(
         **common, kind="angles", dim=None, units=",".join(units), facing=None, view=None,
         joints=[], channels=list(motion.channels), quality=_channel_quality(motion))
+
+
+def load_motion(path: str | Path, format: str | None = None, **options: Any) -> Motion:
+    """Read any supported recording (see :func:`sportsgpt.tools.io.read_motion`)."""
+    return read_motion(path, format=format, **options)
+
+
+def get_template(movement: str, template_path: str | Path | None = None) -> Template:
+    """A template from a file, or the one shipped for the movement."""
+    return Template.load(template_path) if template_path else load_template(movement)
+
+
+def align_file(path: str | Path, movement: str, *, template_path: str | Path | None = None,
+               threshold: float | None = DEFAULT_THRESHOLD, refine: bool = True,
+               format: str | None = None, **options: Any) -> Alignment:
+    """MotionDTW on one recording: every occurrence of the movement, with keyframes."""
+    template = get_template(movement, template_path)
+    return align(load_motion(path, format=format, **options), template,
+                 threshold=threshold, refine=refine)
+
+
+def build_template_from_files(paths: list[str | Path], movement: str, *, version: str = "1",
+                              command: str | None = None, format: str | None = None,
+                              **options: Any) -> Template:
+    """Build an expert template from recordings (keyframes by the event rules)."""
+    motions = [load_motion(p, format=format, **options) for p in paths]
+    return build_template(motions, movement, version=version, command=command)

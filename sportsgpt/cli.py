@@ -82,8 +82,57 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_reader_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("file", help="motion file (or folder of OpenPose per-frame JSON)")
+def _format_alignment_text(al: Any) -> str:
+    lines = [f"{al.message} in {al.n_frames} frames at {al.fps:g} Hz "
+             f"(template {al.movement} v{al.template_version})"]
+    for i, span in enumerate(al.spans, 1):
+        lines.append(f"span {i}: frames {span.start_frame}-{span.end_frame}, "
+                     f"match quality {span.match_quality:.2f}")
+        for k in span.keyframes:
+            lines.append(f"  {k.name:<24} frame {k.frame:>5}  {k.time_s:7.3f} s  {k.method}"
+                         f" ({k.rule})")
+        for p in span.phases:
+            lines.append(f"  phase {p.name:<24} {p.start_s:7.3f}-{p.end_s:.3f} s "
+                         f"({p.duration_s * 1000:.0f} ms)")
+    return "\n".join(lines)
+
+
+def _cmd_align(args: argparse.Namespace) -> int:
+    from sportsgpt.api import align_file
+
+    al = align_file(args.file, args.movement, template_path=args.template,
+                    threshold=args.threshold, refine=not args.no_refine, format=args.reader,
+                    **_reader_options(args))
+    if args.format == "json":
+        data = al.model_dump(mode="json")
+        data["found"] = al.found
+        print(json.dumps(data, indent=2))
+    else:
+        print(_format_alignment_text(al))
+    return 0
+
+
+def _cmd_template_build(args: argparse.Namespace) -> int:
+    from sportsgpt.api import build_template_from_files
+
+    command = "sportsgpt template build " + " ".join(
+        [f"--movement {args.movement}", f"--version {args.version}"]
+        + [Path(f).name for f in args.files])
+    tpl = build_template_from_files(list(args.files), args.movement, version=args.version,
+                                    command=command, format=args.reader,
+                                    **_reader_options(args))
+    tpl.save(args.out)
+    print(f"wrote {args.out}: {tpl.movement} v{tpl.version}, {tpl.n_frames} frames at "
+          f"{tpl.fps:g} Hz from {len(tpl.provenance.experts)} recording(s); keyframes "
+          + ", ".join(f"{k}={v}" for k, v in tpl.keyframes.items()))
+    return 0
+
+
+def _add_reader_args(p: argparse.ArgumentParser, files: bool = False) -> None:
+    if files:
+        p.add_argument("files", nargs="+", help="expert recordings")
+    else:
+        p.add_argument("file", help="motion file (or folder of OpenPose per-frame JSON)")
     p.add_argument("--reader", help="force a reader instead of detecting the format")
     p.add_argument("--fps", type=float, help="frame rate, for files that do not carry one")
     p.add_argument("--asf", help="ASF skeleton for an AMC file (default: <subject>.asf beside it)")
@@ -103,6 +152,28 @@ def build_parser() -> argparse.ArgumentParser:
     _add_reader_args(p)
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(func=_cmd_inspect)
+
+    from sportsgpt.tools.motiondtw.features import MOVEMENTS
+
+    p = sub.add_parser("align", help="find the movement and its keyframes (MotionDTW)")
+    _add_reader_args(p)
+    p.add_argument("--movement", required=True, choices=sorted(MOVEMENTS))
+    p.add_argument("--template", help="template JSON (default: the shipped one)")
+    p.add_argument("--threshold", type=float, default=None,
+                   help="highest normalised match cost accepted (default: the template's)")
+    p.add_argument("--no-refine", action="store_true",
+                   help="keep keyframes as transferred through the warping path")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(func=_cmd_align)
+
+    tp = sub.add_parser("template", help="expert templates").add_subparsers(
+        dest="template_command", required=True)
+    p = tp.add_parser("build", help="build a template from expert recordings")
+    _add_reader_args(p, files=True)
+    p.add_argument("--movement", required=True, choices=sorted(MOVEMENTS))
+    p.add_argument("--out", required=True, help="template JSON to write")
+    p.add_argument("--version", default="1")
+    p.set_defaults(func=_cmd_template_build)
     return parser
 
 

@@ -4,7 +4,8 @@ Stage 1 (**find**): subsequence DTW (open begin and end) of the template's
 features over the athlete's whole recording gives, for every end frame, the
 best-matching span and its length-normalised cost; non-maximum suppression
 keeps non-overlapping spans whose normalised cost is at most the threshold
-(:data:`DEFAULT_THRESHOLD`). No span under it means an explicit "no <movement>
+(by default the template's ``match_threshold``, twice the 90th percentile of
+its own experts' costs, at least 1). No span under it means an explicit "no <movement>
 found" result, never a forced alignment. Match quality is reported as
 ``exp(-normalised cost)`` in (0, 1].
 
@@ -41,8 +42,8 @@ from sportsgpt.tools.motiondtw.features import (
 )
 from sportsgpt.tools.motiondtw.templates import Template, check_movement_data
 
-DEFAULT_THRESHOLD: Final = 1.0
-"""Highest normalised stage-1 cost accepted as a match (features are z-scores)."""
+DEFAULT_THRESHOLD: Final = None
+"""``None``: use the template's own ``match_threshold`` (derived from its experts)."""
 BAND_FRACTION: Final = 0.25
 REFINE_WINDOW_S: Final = 0.1
 MAX_MATCHES: Final = 20
@@ -100,18 +101,25 @@ class Alignment(BaseModel):
         return bool(self.spans)
 
 
-def athlete_features(kin: AngleSequence, template: Template) -> FloatArray:
-    """Normalised features of a recording in the template's channel space."""
-    channels = check_movement_data(kin, template)
-    if channels != template.channels:
-        missing = [c for c in template.channels if c not in channels]
-        raise MotionDataError(f"the recording lacks template channel(s) {missing}")
+def athlete_features(kin: AngleSequence, template: Template,
+                     channels: tuple[str, ...]) -> FloatArray:
+    """Normalised features of a recording on a subset of the template's channels."""
     if abs(kin.fps - template.fps) > 1e-6:
         raise MotionDataError(f"recording at {kin.fps:g} Hz, template at {template.fps:g} Hz: "
                               "resample first (resample_channels)")
-    values = channel_matrix(kin, template.channels)
-    return normalise_features(raw_features(values, kin.fps), np.asarray(template.feature_mean),
-                              np.asarray(template.feature_std), template.alpha, template.beta)
+    cols = template_columns(template, channels)
+    values = channel_matrix(kin, channels)
+    return normalise_features(raw_features(values, kin.fps),
+                              np.asarray(template.feature_mean)[cols],
+                              np.asarray(template.feature_std)[cols], template.alpha,
+                              template.beta)
+
+
+def template_columns(template: Template, channels: tuple[str, ...]) -> np.ndarray:
+    """Indices of the 3C feature columns of ``channels`` in the template's layout."""
+    c = len(template.channels)
+    idx = [template.channels.index(ch) for ch in channels]
+    return np.array([block * c + i for block in range(3) for i in idx], dtype=np.int64)
 
 
 def resample_channels(kin: AngleSequence, fps: float) -> AngleSequence:
@@ -224,7 +232,7 @@ def _phases(template: Template, kfs: list[Keyframe], fps: float) -> list[Phase]:
 
 
 def align_channels(kin: AngleSequence, template: Template, *,
-                   threshold: float = DEFAULT_THRESHOLD, max_matches: int = MAX_MATCHES,
+                   threshold: float | None = DEFAULT_THRESHOLD, max_matches: int = MAX_MATCHES,
                    refine: bool = True) -> Alignment:
     """Both MotionDTW stages on a recording's channels (see the module docstring).
 
@@ -232,14 +240,20 @@ def align_channels(kin: AngleSequence, template: Template, *,
     template's rate for the two DTW stages; keyframes are mapped back to the
     recording's own frames and refined on its own signals.
     """
+    if threshold is None:
+        threshold = template.match_threshold
+    channels = check_movement_data(kin, template)
+    cols = template_columns(template, channels)
+    w_all = template.weights()
+    w = np.ascontiguousarray(w_all[cols])
+    threshold *= float(w.sum() / w_all.sum())  # fewer channels, proportionally less cost
     work = kin if abs(kin.fps - template.fps) < 1e-6 else resample_channels(kin, template.fps)
     scale = kin.fps / template.fps
-    feats = athlete_features(work, template)
-    tf = template.features()
-    w = template.weights()
+    feats = athlete_features(work, template, channels)
+    tf = np.ascontiguousarray(template.features()[:, cols])
     n = len(tf)
     base = {"movement": template.movement, "fps": kin.fps, "n_frames": kin.n_frames,
-            "template_version": template.version, "channels": list(template.channels)}
+            "template_version": template.version, "channels": list(channels)}
     if work.n_frames < max(3, n // 3):
         raise MotionDataError(f"recording too short: {kin.duration_s:.2f} s, the "
                               f"{template.spec.label} template lasts {n / template.fps:.2f} s")
@@ -268,6 +282,6 @@ def align_channels(kin: AngleSequence, template: Template, *,
 
 
 def align(motion: MotionSequence | AngleSequence, template: Template, *,
-          threshold: float = DEFAULT_THRESHOLD, refine: bool = True) -> Alignment:
+          threshold: float | None = DEFAULT_THRESHOLD, refine: bool = True) -> Alignment:
     """Find every occurrence of the template's movement and place its keyframes."""
     return align_channels(motion_channels(motion), template, threshold=threshold, refine=refine)

@@ -191,12 +191,28 @@ def raw_features(values: FloatArray, fps: float) -> FloatArray:
     return np.ascontiguousarray(np.column_stack([values, d1, d2]))
 
 
-def feature_stats(features: list[FloatArray]) -> tuple[FloatArray, FloatArray]:
-    """Per-column mean and standard deviation over a set of feature sequences."""
+STD_FLOOR: Final[dict[str, tuple[float, float, float]]] = {
+    "deg": (10.0, 100.0, 1000.0),
+    "1": (0.05, 0.5, 5.0),
+}
+"""Smallest standard deviation used to z-normalise a channel and its two
+derivatives (per second, per second squared), by unit: a joint that barely
+moves in the experts (arms held still in a jump) must not turn an athlete's
+ordinary arm swing into a huge z-score."""
+
+
+def std_floor(channels: tuple[str, ...]) -> FloatArray:
+    """Per feature column (3C) the floor of its normalising standard deviation."""
+    units = ["1" if c == "pelvis_rel_height" else "deg" for c in channels]
+    return np.array([STD_FLOOR[u][block] for block in range(3) for u in units])
+
+
+def feature_stats(features: list[FloatArray],
+                  channels: tuple[str, ...]) -> tuple[FloatArray, FloatArray]:
+    """Per-column mean and (floored) standard deviation over feature sequences."""
     stacked = np.concatenate(features, axis=0)
     mean = stacked.mean(axis=0)
-    std = stacked.std(axis=0)
-    std = np.where(std > 1e-9, std, 1.0)
+    std = np.maximum(stacked.std(axis=0), std_floor(channels))
     return mean, std
 
 

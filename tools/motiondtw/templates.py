@@ -35,7 +35,7 @@ from sportsgpt import __version__
 from sportsgpt.core.errors import MotionDataError, SportsGPTError
 from sportsgpt.tools.events import jump_events, squat_events
 from sportsgpt.tools.motion import AngleSequence, FloatArray, MotionSequence
-from sportsgpt.tools.motiondtw.dtw import dtw
+from sportsgpt.tools.motiondtw.dtw import dtw, subsequence_dtw
 from sportsgpt.tools.motiondtw.features import (
     MovementSpec,
     PhaseSpec,
@@ -50,6 +50,11 @@ from sportsgpt.tools.motiondtw.features import (
 )
 
 DBA_ITERATIONS: Final = 10
+THRESHOLD_FACTOR: Final = 2.0
+THRESHOLD_FLOOR: Final = 1.0
+"""A template's match threshold is ``max(THRESHOLD_FLOOR, THRESHOLD_FACTOR x p90)`` of
+its own experts' stage-1 match costs: a recording must match about as well as
+the experts do, with room for athletes unlike them."""
 CROP_PAD_S: Final = 0.25
 """Seconds kept before the first and after the last keyframe of each expert."""
 TEMPLATE_FORMAT_VERSION: Final = 1
@@ -100,6 +105,8 @@ class Template(BaseModel):
     phases: tuple[PhaseSpec, ...]
     envelope_mean: list[list[float]]
     envelope_std: list[list[float]]
+    expert_match_costs: list[float]
+    match_threshold: float
     provenance: Provenance
 
     @property
@@ -294,23 +301,37 @@ def build_template(
             name=meta.name, sha256=meta.sha256, fps=meta.fps, crop=meta.crop,
             keyframes={k: round(v * scale) for k, v in meta.keyframes.items()},
             keyframes_from=meta.keyframes_from))
-    mean, std = feature_stats([raw_features(e, fps) for e in experts])
+    mean, std = feature_stats([raw_features(e, fps) for e in experts], channels)
     w = column_weights(spec, channels)
     bary, paths = _dba(experts, fps, mean, std, spec, w)
     kf = _template_keyframes(paths, sources, spec, len(bary))
     env_mean, env_std = _envelope(bary, experts, paths)
+    costs = _expert_costs(bary, experts, fps, mean, std, spec, w)
+    threshold = max(THRESHOLD_FLOOR, THRESHOLD_FACTOR * float(np.percentile(costs, 90)))
     return Template(
         movement=movement, version=version, fps=fps, channels=channels,
         values=_round(bary), feature_mean=[round(float(x), 6) for x in mean],
         feature_std=[round(float(x), 6) for x in std], alpha=spec.alpha, beta=spec.beta,
         keyframes=kf, phases=spec.phases, envelope_mean=_round(env_mean),
-        envelope_std=_round(env_std),
+        envelope_std=_round(env_std), expert_match_costs=[round(c, 4) for c in costs],
+        match_threshold=round(threshold, 4),
         provenance=Provenance(
             experts=sources, event_rule="sportsgpt.tools.events (documented rules)",
             built_with=f"sportsgpt {__version__}", command=command,
             created=_dt.date.today().isoformat(),
             notes=[f"DBA with {DBA_ITERATIONS} iterations max, medoid start",
                    f"{len(experts)} expert recording(s)"]))
+
+
+def _expert_costs(bary: FloatArray, experts: list[FloatArray], fps: float, mean: FloatArray,
+                  std: FloatArray, spec: MovementSpec, w: FloatArray) -> list[float]:
+    """Each expert's best stage-1 (subsequence) normalised cost against the barycenter."""
+    fb = normalise_features(raw_features(bary, fps), mean, std, spec.alpha, spec.beta)
+    out = []
+    for ex in experts:
+        fe = normalise_features(raw_features(ex, fps), mean, std, spec.alpha, spec.beta)
+        out.append(float(np.min(subsequence_dtw(fb, fe, weights=w).normalized_cost)))
+    return out
 
 
 def _template_keyframes(paths: list[np.ndarray], sources: list[ExpertSource],
