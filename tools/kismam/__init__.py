@@ -1,0 +1,1 @@
+"""KISMAM: knowledge-informed, interpretable metrics and named faults with evidence."""
