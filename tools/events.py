@@ -88,7 +88,7 @@ def flights(signals: AngleSequence) -> list[tuple[int, int]]:
     return [(a, b) for a, b in _runs(airborne) if b - a >= min_len and b < n and a > 0]
 
 
-def _walk_to_still(v: FloatArray, start: int, stop: int, step: int) -> int:
+def walk_to_still(v: FloatArray, start: int, stop: int, step: int) -> int:
     """From ``start`` move by ``step`` until |v| < threshold or ``stop`` is reached."""
     i = start
     while i != stop and np.isfinite(v[i]) and abs(v[i]) >= ONSET_SPEED_MPS:
@@ -114,7 +114,7 @@ def jump_events(signals: AngleSequence) -> list[Events]:
         lo = max(prev_end, takeoff - round(SEARCH_BEFORE_S * fps))
         bottom = _argext(h, lo, takeoff, "min")
         fastest_down = _argext(v, lo, bottom + 1, "min")
-        onset = _walk_to_still(v, fastest_down, lo, -1)
+        onset = walk_to_still(v, fastest_down, lo, -1)
         apex = _argext(h, takeoff, landing, "max")
         hi = min(n, landing + round(SEARCH_AFTER_S * fps))
         landing_bottom = _argext(h, landing, hi, "min")
@@ -140,7 +140,7 @@ def squat_events(signals: AngleSequence) -> Events:
             f"less than {100 * MIN_SQUAT_DEPTH_M:.0f} cm")
     fastest_down = _argext(v, 0, bottom + 1, "min")
     fastest_up = _argext(v, bottom, n, "max")
-    descent = _walk_to_still(v, fastest_down, 0, -1)
-    ascent = _walk_to_still(v, fastest_up, n - 1, +1)
+    descent = walk_to_still(v, fastest_down, 0, -1)
+    ascent = walk_to_still(v, fastest_up, n - 1, +1)
     return Events(kind="squat", frames={"descent_start": descent, "bottom": bottom,
                                         "ascent_end": ascent}, fps=signals.fps, notes=[])

@@ -2,7 +2,7 @@
 
 Stage 1 (**find**): subsequence DTW (open begin and end) of the template's
 features over the athlete's whole recording gives, for every end frame, the
-best-matching span and its length-normalised cost; non-maximum suppression
+best-matching span and its cost per template frame; non-maximum suppression
 keeps non-overlapping spans whose normalised cost is at most the threshold
 (by default the template's ``match_threshold``, twice the 90th percentile of
 its own experts' costs, at least 1). No span under it means an explicit "no <movement>
@@ -31,7 +31,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from sportsgpt.core.errors import MotionDataError
-from sportsgpt.tools.events import MIN_FLIGHT_S, ONSET_SPEED_MPS
+from sportsgpt.tools.events import MIN_FLIGHT_S, ONSET_SPEED_MPS, walk_to_still
 from sportsgpt.tools.motion import AngleSequence, FloatArray, MotionSequence
 from sportsgpt.tools.motiondtw.dtw import dtw, find_matches, subsequence_dtw
 from sportsgpt.tools.motiondtw.features import (
@@ -44,8 +44,14 @@ from sportsgpt.tools.motiondtw.templates import Template, check_movement_data
 
 DEFAULT_THRESHOLD: Final = None
 """``None``: use the template's own ``match_threshold`` (derived from its experts)."""
+NORMALIZATION: Final = "query"
+"""Stage-1 cost per template frame (see :func:`~sportsgpt.tools.motiondtw.dtw.subsequence_dtw`)."""
 BAND_FRACTION: Final = 0.25
 REFINE_WINDOW_S: Final = 0.1
+ONSET_WINDOW_S: Final = 0.5
+"""Onsets and ends sit in flat, slowly changing stretches where the warping path
+is loose, so their search reaches further (but never past the neighbouring
+keyframes)."""
 MAX_MATCHES: Final = 20
 
 Method = Literal["refined", "transferred"]
@@ -159,15 +165,43 @@ def _airborne(kin: AngleSequence) -> FloatArray | None:
     return np.asarray(air, dtype=np.float64)
 
 
+def _refine_still(name: str, frame: int, kin: AngleSequence, lo: int, hi: int
+                  ) -> tuple[int, Method, str]:
+    """Onset/end rules: from the steepest pelvis descent (ascent), walk to stillness."""
+    if not kin.has("pelvis_velocity_y"):
+        return frame, "transferred", "no pelvis velocity"
+    v = kin.channel("pelvis_velocity_y")
+    seg = v[lo:hi]
+    if hi - lo < 3 or not np.isfinite(seg).any():
+        return frame, "transferred", "no pelvis velocity in the search window"
+    ending = name == "ascent_end"
+    peak = lo + int(np.nanargmax(seg) if ending else np.nanargmin(seg))
+    if abs(v[peak]) < ONSET_SPEED_MPS:
+        return frame, "transferred", "the pelvis does not move in the search window"
+    still = walk_to_still(v, peak, hi - 1 if ending else lo, +1 if ending else -1)
+    edge = hi - 1 if ending else lo
+    if still == edge and abs(v[still]) >= ONSET_SPEED_MPS:
+        return frame, "transferred", "no still frame in the search window"
+    what = "rise slows" if ending else "starts to sink"
+    return still, "refined", f"pelvis {what} (|v| < {ONSET_SPEED_MPS} m/s)"
+
+
 def refine_keyframe(name: str, frame: int, kin: AngleSequence,
                     lo_bound: int, hi_bound: int) -> tuple[int, Method, str]:
-    """Refine one transferred keyframe by the event it stands for (or keep it)."""
+    """Refine one transferred keyframe by the event it stands for (or keep it).
+
+    ``lo_bound``/``hi_bound`` (exclusive) keep the search between the
+    neighbouring keyframes.
+    """
+    if name in ("movement_onset", "descent_start", "ascent_end"):
+        reach = round(ONSET_WINDOW_S * kin.fps)
+        return _refine_still(name, frame, kin, max(lo_bound, frame - reach),
+                             min(hi_bound, frame + reach + 1))
     w = max(1, round(REFINE_WINDOW_S * kin.fps))
     lo, hi = max(lo_bound, frame - w), min(hi_bound, frame + w + 1)
     if hi - lo < 3:
         return frame, "transferred", "window too small"
     h = kin.channel("pelvis_height") if kin.has("pelvis_height") else None
-    v = kin.channel("pelvis_velocity_y") if kin.has("pelvis_velocity_y") else None
     cands: list[int] = []
     rule = ""
     if name in ("takeoff", "landing"):
@@ -190,15 +224,6 @@ def refine_keyframe(name: str, frame: int, kin: AngleSequence,
         if 0 < k < len(seg) - 1:  # a true extremum, not the window's edge
             cands = [lo + k]
         rule = "pelvis maximum" if name == "apex" else "pelvis minimum"
-    elif name in ("movement_onset", "descent_start", "ascent_end"):
-        if v is None:
-            return frame, "transferred", "no pelvis velocity"
-        if name == "ascent_end":
-            cands = _crossings(v, ONSET_SPEED_MPS, lo, hi, rising=False)
-            rule = f"pelvis rise slows below {ONSET_SPEED_MPS} m/s"
-        else:
-            cands = _crossings(v, -ONSET_SPEED_MPS, lo, hi, rising=False)
-            rule = f"pelvis starts sinking faster than {ONSET_SPEED_MPS} m/s"
     else:
         return frame, "transferred", "no rule for this keyframe"
     if not cands:
@@ -209,13 +234,16 @@ def refine_keyframe(name: str, frame: int, kin: AngleSequence,
 
 def _keyframes(template: Template, path: np.ndarray, offset: int, kin: AngleSequence,
                start: int, scale: float, refine: bool) -> list[Keyframe]:
+    names = list(template.spec.keyframes)
+    moved = [min(kin.n_frames - 1, _transfer(path, template.keyframes[n], offset, scale))
+             for n in names]
     out: list[Keyframe] = []
     prev = start
-    for name in template.spec.keyframes:
-        t = min(kin.n_frames - 1, _transfer(path, template.keyframes[name], offset, scale))
+    for i, (name, t) in enumerate(zip(names, moved, strict=True)):
         frame, method, rule = t, "transferred", "template keyframe through the warping path"
         if refine:
-            frame, method, why = refine_keyframe(name, t, kin, prev, kin.n_frames)
+            nxt = moved[i + 1] if i + 1 < len(moved) else kin.n_frames
+            frame, method, why = refine_keyframe(name, t, kin, prev, max(nxt, prev + 1))
             rule = why if method == "refined" else f"transferred ({why})"
         frame = max(frame, prev)
         out.append(Keyframe(name=name, frame=frame, time_s=frame / kin.fps, method=method,
@@ -257,7 +285,7 @@ def align_channels(kin: AngleSequence, template: Template, *,
     if work.n_frames < max(3, n // 3):
         raise MotionDataError(f"recording too short: {kin.duration_s:.2f} s, the "
                               f"{template.spec.label} template lasts {n / template.fps:.2f} s")
-    profile = subsequence_dtw(tf, feats, weights=w)
+    profile = subsequence_dtw(tf, feats, weights=w, normalization=NORMALIZATION)
     matches = find_matches(profile, max_matches=max_matches, min_separation=n // 3,
                            threshold=threshold)
     if not matches:
@@ -265,13 +293,15 @@ def align_channels(kin: AngleSequence, template: Template, *,
         return Alignment(**base, spans=[], message=(
             f"no {template.spec.label} found (best match cost {best:.2f} > threshold "
             f"{threshold:.2f})"))
-    spans = []
+    spans: list[Span] = []
     for m in sorted(matches, key=lambda m: m.start):
         band = max(2, math.ceil(BAND_FRACTION * max(n, m.end - m.start + 1)))
         res = dtw(tf, feats[m.start:m.end + 1], weights=w, window=band, band="slanted")
         assert res.path is not None
         start, end = round(m.start * scale), min(kin.n_frames - 1, round(m.end * scale))
-        kfs = _keyframes(template, np.asarray(res.path), m.start, kin, start, scale, refine)
+        # the onset may lie before the span: stage 1's free start is loosest there
+        floor = spans[-1].keyframes[-1].frame + 1 if spans else 0
+        kfs = _keyframes(template, np.asarray(res.path), m.start, kin, floor, scale, refine)
         spans.append(Span(start_frame=start, end_frame=end,
                           normalized_cost=m.normalized_cost,
                           match_quality=math.exp(-m.normalized_cost), keyframes=kfs,

@@ -307,8 +307,9 @@ def dtw(x: object, y: object, *, weights: object = None, window: int | None = No
     return DTWResult(cost=cost, distance=math.sqrt(cost), path=path)
 
 
-def subsequence_dtw(query: object, series: object, *,
-                    weights: object = None) -> SubsequenceProfile:
+def subsequence_dtw(query: object, series: object, *, weights: object = None,
+                    normalization: Literal["query+span", "query"] = "query+span",
+                    ) -> SubsequenceProfile:
     """Open-begin, open-end DTW of ``query`` ``(N, C)`` anywhere in ``series`` ``(M, C)``.
 
     One ``O(N * M)`` pass (module docstring, "Subsequence DTW").
@@ -317,6 +318,11 @@ def subsequence_dtw(query: object, series: object, *,
         query: The template, ``(N, C)`` or ``(N,)``.
         series: The recording to search, ``(M, C)`` or ``(M,)``.
         weights: Per-channel weights ``(C,)``, finite and >= 0; ``None`` = ones.
+        normalization: ``"query+span"`` divides by ``N + (j - start + 1)``;
+            ``"query"`` divides by ``N`` only. The latter does not reward a
+            match for absorbing extra series frames that cost little (a long
+            idle tail matched to the template's last, standing frames), which
+            MotionDTW needs to keep spans tight.
 
     Returns:
         The profile over every end column of the series.
@@ -330,7 +336,12 @@ def subsequence_dtw(query: object, series: object, *,
         raise MotionDataError("the accumulated DTW cost overflows float64; rescale the inputs")
     n = qa.shape[0]
     span = np.arange(sa.shape[0], dtype=np.int64) - start + 1
-    normalized = cost / (n + span)
+    if normalization == "query":
+        normalized = cost / n
+    elif normalization == "query+span":
+        normalized = cost / (n + span)
+    else:
+        raise MotionDataError(f"unknown normalization {normalization!r}")
     for arr in (cost, start, normalized):
         arr.setflags(write=False)
     return SubsequenceProfile(cost=cost, start=start, normalized_cost=normalized,

@@ -140,6 +140,8 @@ def motion_channels(motion: MotionSequence | AngleSequence,
         kin = compute_kinematics(clean)
     else:
         kin = motion
+    if kin.has("pelvis_rel_height"):
+        return kin
     rel = _relative_pelvis_height(kin)
     if rel is None:
         return kin

@@ -51,7 +51,7 @@ from sportsgpt.tools.motiondtw.features import (
 
 DBA_ITERATIONS: Final = 10
 THRESHOLD_FACTOR: Final = 2.0
-THRESHOLD_FLOOR: Final = 1.0
+THRESHOLD_FLOOR: Final = 2.0
 """A template's match threshold is ``max(THRESHOLD_FLOOR, THRESHOLD_FACTOR x p90)`` of
 its own experts' stage-1 match costs: a recording must match about as well as
 the experts do, with room for athletes unlike them."""
@@ -330,7 +330,8 @@ def _expert_costs(bary: FloatArray, experts: list[FloatArray], fps: float, mean:
     out = []
     for ex in experts:
         fe = normalise_features(raw_features(ex, fps), mean, std, spec.alpha, spec.beta)
-        out.append(float(np.min(subsequence_dtw(fb, fe, weights=w).normalized_cost)))
+        out.append(float(np.min(subsequence_dtw(fb, fe, weights=w,
+                                                normalization="query").normalized_cost)))
     return out
 
 

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Rebuild the shipped MotionDTW templates from the shared data (see README, "Templates").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=tools/motiondtw/templates
+cmu="$(.venv/bin/python -c 'from sportsgpt.tools.datasets import data_home; print(data_home("cmu-mocap-jumps"))')"
+prmd="$(.venv/bin/python -c 'from sportsgpt.tools.datasets import data_home; print(data_home("ui-prmd"))')"
+.venv/bin/sportsgpt template build --movement countermovement_jump \
+  "$cmu/16_01.amc" "$cmu/16_02.amc" --out "$out/countermovement_jump.json"
+.venv/bin/sportsgpt template build --movement standing_long_jump \
+  "$cmu"/118_*.amc --out "$out/standing_long_jump.json"
+.venv/bin/sportsgpt template build --movement deep_squat \
+  "$prmd/Segmented Movements/Vicon/Positions"/m01_*_positions.txt.gz --out "$out/deep_squat.json"
