@@ -266,7 +266,8 @@ def m_raw_positions(kin: AngleSequence, tpl: Template, *, motion: MotionSequence
         flat = np.nan_to_num(p.reshape(len(p), -1))
         return np.ascontiguousarray(flat, dtype=np.float64)
 
-    joints = tuple(j for j in ref_motion.joints if j in motion.joints and not j.startswith("source:"))
+    joints = tuple(j for j in ref_motion.joints
+                   if j in motion.joints and not j.startswith("source:"))
     ref = ref_motion.select(list(joints))
     if ref.dim != motion.dim:
         ref = ref.replace(positions=ref.positions[:, :, :motion.dim], view=motion.view)
