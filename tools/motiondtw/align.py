@@ -6,8 +6,8 @@ best-matching span and its cost per template frame; non-maximum suppression
 keeps non-overlapping spans whose normalised cost is at most the threshold
 (by default the template's ``match_threshold``, twice the 90th percentile of
 its own experts' costs, at least 1). No span under it means an explicit "no <movement>
-found" result, never a forced alignment. Match quality is reported as
-``exp(-normalised cost)`` in (0, 1].
+found" result, never a forced alignment. Match quality is
+``1 - cost / threshold`` in [0, 1]: 1 for a perfect match, 0 at the threshold.
 
 Stage 2 (**align**): constrained DTW (Sakoe–Chiba band, ``band="slanted"``,
 half-width :data:`BAND_FRACTION` of the longer sequence) between the template
@@ -46,6 +46,9 @@ DEFAULT_THRESHOLD: Final = None
 """``None``: use the template's own ``match_threshold`` (derived from its experts)."""
 NORMALIZATION: Final = "query"
 """Stage-1 cost per template frame (see :func:`~sportsgpt.tools.motiondtw.dtw.subsequence_dtw`)."""
+MAX_OVERLAP: Final = 0.25
+"""Two occurrences may share up to a quarter of the shorter span (the standing
+frames between back-to-back repetitions belong to both)."""
 BAND_FRACTION: Final = 0.25
 REFINE_WINDOW_S: Final = 0.1
 ONSET_WINDOW_S: Final = 0.5
@@ -244,7 +247,7 @@ def _keyframes(template: Template, path: np.ndarray, offset: int, kin: AngleSequ
         if refine:
             nxt = moved[i + 1] if i + 1 < len(moved) else kin.n_frames
             frame, method, why = refine_keyframe(name, t, kin, prev, max(nxt, prev + 1))
-            rule = why if method == "refined" else f"transferred ({why})"
+            rule = why if method == "refined" else f"kept the transferred frame: {why}"
         frame = max(frame, prev)
         out.append(Keyframe(name=name, frame=frame, time_s=frame / kin.fps, method=method,
                             transferred_frame=t, rule=rule))
@@ -287,7 +290,7 @@ def align_channels(kin: AngleSequence, template: Template, *,
                               f"{template.spec.label} template lasts {n / template.fps:.2f} s")
     profile = subsequence_dtw(tf, feats, weights=w, normalization=NORMALIZATION)
     matches = find_matches(profile, max_matches=max_matches, min_separation=n // 3,
-                           threshold=threshold)
+                           threshold=threshold, max_overlap=MAX_OVERLAP)
     if not matches:
         best = float(np.min(profile.normalized_cost))
         return Alignment(**base, spans=[], message=(
@@ -304,7 +307,8 @@ def align_channels(kin: AngleSequence, template: Template, *,
         kfs = _keyframes(template, np.asarray(res.path), m.start, kin, floor, scale, refine)
         spans.append(Span(start_frame=start, end_frame=end,
                           normalized_cost=m.normalized_cost,
-                          match_quality=math.exp(-m.normalized_cost), keyframes=kfs,
+                          match_quality=max(0.0, 1.0 - m.normalized_cost / threshold),
+                          keyframes=kfs,
                           phases=_phases(template, kfs, kin.fps)))
     label = template.spec.label
     return Alignment(**base, spans=spans,

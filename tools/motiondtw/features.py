@@ -133,7 +133,8 @@ def motion_channels(motion: MotionSequence | AngleSequence,
 
     A :class:`MotionSequence` is preprocessed (gap filling, zero-lag low-pass,
     ground and facing normalisation) and its kinematics computed; an
-    :class:`AngleSequence` (e.g. an OpenSim ``.mot``) is used as it is.
+    :class:`AngleSequence` (e.g. an OpenSim ``.mot``) is used as it is, with
+    ``pelvis_velocity_y`` derived from ``pelvis_height`` when it lacks one.
     """
     if isinstance(motion, MotionSequence):
         clean, _ = preprocess(motion, config)
@@ -142,6 +143,11 @@ def motion_channels(motion: MotionSequence | AngleSequence,
         kin = motion
     if kin.has("pelvis_rel_height"):
         return kin
+    if kin.has("pelvis_height") and not kin.has("pelvis_velocity_y"):
+        v = savgol_derivative(kin.channel("pelvis_height"), kin.fps, 1)
+        kin = kin.model_copy(update={"values": np.column_stack([kin.values, v]),
+                                     "channels": (*kin.channels, "pelvis_velocity_y"),
+                                     "units": (*kin.units, "m/s")})
     rel = _relative_pelvis_height(kin)
     if rel is None:
         return kin

@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sportsgpt.cli import main
+from sportsgpt.core.errors import MotionDataError, SportsGPTError
+from sportsgpt.tools.datasets import load_cmu_trial, load_ui_prmd
+from sportsgpt.tools.events import jump_events
+from sportsgpt.tools.motion import MotionSequence
+from sportsgpt.tools.motiondtw.align import align, align_channels, resample_channels
+from sportsgpt.tools.motiondtw.features import MOVEMENTS, motion_channels
+from sportsgpt.tools.motiondtw.templates import (
+    Template,
+    build_template,
+    load_template,
+    packaged_template_path,
+)
+
+pytestmark = pytest.mark.usefixtures("cmu_dir")
+
+
+@pytest.fixture(scope="module")
+def loo_cmj() -> Template:
+    """A CMJ template that does not contain 16_02 (built from 16_01 only)."""
+    return build_template([load_cmu_trial("16_01")], "countermovement_jump")
+
+
+@pytest.fixture(scope="module")
+def jump_1602() -> MotionSequence:
+    return load_cmu_trial("16_02")
+
+
+@pytest.mark.parametrize("movement", sorted(MOVEMENTS))
+def test_shipped_templates_are_complete(movement: str) -> None:
+    tpl = load_template(movement)
+    spec = MOVEMENTS[movement]
+    frames = [tpl.keyframes[k] for k in spec.keyframes]
+    assert frames == sorted(frames) and frames[0] >= 0 and frames[-1] < tpl.n_frames
+    assert np.asarray(tpl.envelope_mean).shape == (tpl.n_frames, len(tpl.channels))
+    assert all(len(e.sha256) == 64 for e in tpl.provenance.experts)
+    assert tpl.provenance.command and tpl.provenance.command.startswith("sportsgpt template")
+    assert tpl.match_threshold >= 2.0
+    assert packaged_template_path(movement).name == f"{movement}.json"
+
+
+def test_leave_one_out_keyframes_match_the_events(loo_cmj: Template,
+                                                  jump_1602: MotionSequence) -> None:
+    al = align(jump_1602, loo_cmj)
+    assert al.found and len(al.spans) == 1
+    (ref,) = jump_events(motion_channels(jump_1602))
+    got = {k.name: k.frame for k in al.spans[0].keyframes}
+    for name in ("countermovement_bottom", "takeoff", "apex", "landing"):
+        assert abs(got[name] - ref.frames[name]) <= 2, name
+    moved = {k.name: k.transferred_frame for k in al.spans[0].keyframes}
+    assert all(abs(moved[n] - ref.frames[n]) <= 6 for n in ("takeoff", "landing"))
+    phases = {p.name: p for p in al.spans[0].phases}
+    assert phases["flight"].duration_s == pytest.approx(
+        (got["landing"] - got["takeoff"]) / 120.0)
+
+
+def test_idle_padding_shifts_keyframes_exactly(loo_cmj: Template,
+                                               jump_1602: MotionSequence) -> None:
+    pad = 120
+    pos = np.concatenate([np.repeat(jump_1602.positions[:1], pad, 0), jump_1602.positions])
+    base = align(jump_1602, loo_cmj).spans[0].keyframes
+    padded = align(jump_1602.replace(positions=pos), loo_cmj).spans[0].keyframes
+    for a, b in zip(base, padded, strict=True):
+        if a.name != "movement_onset":
+            assert abs(b.frame - (a.frame + pad)) <= 1, a.name
+
+
+def test_two_jumps_in_one_file_are_both_found(loo_cmj: Template,
+                                              jump_1602: MotionSequence) -> None:
+    p = jump_1602.positions
+    pos = np.concatenate([p, np.repeat(p[-1:], 60, 0), p - p[:1] + p[-1:]])
+    al = align(jump_1602.replace(positions=pos), loo_cmj)
+    assert len(al.spans) == 2
+    takeoffs = [next(k.frame for k in s.keyframes if k.name == "takeoff") for s in al.spans]
+    assert takeoffs[1] - takeoffs[0] == pytest.approx(len(p) + 60, abs=2)
+
+
+def test_lower_frame_rate_reports_frames_of_the_input(loo_cmj: Template,
+                                                      jump_1602: MotionSequence) -> None:
+    slow = jump_1602.replace(positions=jump_1602.positions[::4], fps=30.0)
+    al = align(slow, loo_cmj)
+    assert al.fps == 30.0 and len(al.spans) == 1
+    full = {k.name: k.frame for k in align(jump_1602, loo_cmj).spans[0].keyframes}
+    for k in al.spans[0].keyframes:
+        if k.name in ("takeoff", "landing", "apex"):
+            assert abs(k.frame * 4 - full[k.name]) <= 6, k.name
+
+
+def test_a_squat_is_not_a_countermovement_jump(uiprmd_dir: Path) -> None:
+    squat = load_ui_prmd("deep_squat", subject=1, episode=1)
+    al = align(squat, load_template("countermovement_jump"))
+    assert not al.found
+    assert al.message.startswith("no countermovement jump found")
+
+
+def test_squat_template_finds_a_squat(uiprmd_dir: Path) -> None:
+    squat = load_ui_prmd("deep_squat", subject=2, episode=3)
+    al = align(squat, load_template("deep_squat"))
+    assert len(al.spans) == 1
+    names = [k.name for k in al.spans[0].keyframes]
+    assert names == ["descent_start", "bottom", "ascent_end"]
+
+
+def test_angles_only_file_with_five_squats(opencap_dir: Path) -> None:
+    from sportsgpt.tools.io import read_motion
+
+    mot = read_motion(opencap_dir / "squats1_videoAndMocap.mot")
+    al = align(mot, load_template("deep_squat"))
+    assert len(al.spans) == 5
+    assert "trunk_inclination" not in al.channels  # .mot has no such channel: subset used
+
+
+def test_too_short_clip_is_a_typed_error(loo_cmj: Template,
+                                         jump_1602: MotionSequence) -> None:
+    with pytest.raises(SportsGPTError):
+        align(jump_1602.slice_frames(0, 20), loo_cmj)
+
+
+def test_resample_channels_keeps_gaps(jump_1602: MotionSequence) -> None:
+    kin = motion_channels(jump_1602)
+    vals = kin.values.copy()
+    vals[50:60, 0] = np.nan
+    out = resample_channels(kin.model_copy(update={"values": vals}), 60.0)
+    assert out.fps == 60.0 and np.isnan(out.values[26:29, 0]).all()
+    assert np.isfinite(out.values[:20, 0]).all()
+
+
+def test_missing_channels_are_reported(loo_cmj: Template, jump_1602: MotionSequence) -> None:
+    kin = motion_channels(jump_1602.select(["pelvis", "head"]))
+    with pytest.raises(MotionDataError, match="needs 3 channels"):
+        align_channels(kin, loo_cmj)
+
+
+def test_cli_align_json_and_template_build(cmu_dir: Path, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "cmj.json"
+    assert main(["template", "build", "--movement", "countermovement_jump",
+                 str(cmu_dir / "16_01.amc"), "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["align", str(cmu_dir / "16_02.amc"), "--movement", "countermovement_jump",
+                 "--template", str(out), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["found"] and data["movement"] == "countermovement_jump"
+    kf = data["spans"][0]["keyframes"]
+    assert [k["name"] for k in kf] == list(MOVEMENTS["countermovement_jump"].keyframes)
+    assert all({"name", "frame", "time_s"} <= set(k) for k in kf)
+    assert {p["name"] for p in data["spans"][0]["phases"]} == {
+        "unweighting_and_braking", "propulsion", "flight", "landing"}
