@@ -696,14 +696,25 @@ def read(path: Path, *, asf: Path | None = None, fps: float = 120.0,
     fps = check_fps(fps, path)
     asf_path = check_file(Path(asf)) if asf is not None else find_asf(path)
     skel = parse_asf(asf_path)
-    motion = parse_amc(path, skel)
-    fk = forward_kinematics(skel, motion)
+    return motion_from_fk(skel, parse_amc(path, skel), path, fps=fps,
+                          keep_source_joints=keep_source_joints)
+
+
+def motion_from_fk(skeleton: AsfSkeleton, amc: AmcMotion, path: Path, *, fps: float = 120.0,
+                   keep_source_joints: bool = False) -> MotionSequence:
+    """Canonical joints from (possibly edited) AMC channels by forward kinematics.
+
+    :func:`read` is ``motion_from_fk(parse_asf(asf), parse_amc(path, skel), path)``;
+    fault injection edits the channels in between.
+    """
+    fk = forward_kinematics(skeleton, amc)
     pos, joints, _ = map_to_canonical(fk.positions, [SOURCE_PREFIX + n for n in fk.names],
                                       _PREFIXED_MAPPING, keep_unmapped=keep_source_joints)
-    notes = (f"skeleton {asf_path.name}; lengths x {skel.units.metres_per_unit:.6f} m/unit "
-             f"(:units length {skel.units.length:g})",
+    asf_path = Path(skeleton.path)
+    notes = (f"skeleton {asf_path.name}; lengths x {skeleton.units.metres_per_unit:.6f} m/unit "
+             f"(:units length {skeleton.units.length:g})",
              f"fps {fps:g} from the fps option (AMC files store no frame rate)")
-    return build_motion(path, pos, joints, fps, fmt="amc",
-                        original_units=f"inch/{skel.units.length:g}", original_up_axis="y",
+    return build_motion(Path(path), pos, joints, fps, fmt="amc",
+                        original_units=f"inch/{skeleton.units.length:g}", original_up_axis="y",
                         original_joint_names=fk.names, notes=notes,
                         extra={"asf": str(asf_path)})
