@@ -4,7 +4,7 @@ Stage 1 (**find**): subsequence DTW (open begin and end) of the template's
 features over the athlete's whole recording gives, for every end frame, the
 best-matching span and its cost per template frame; non-maximum suppression
 keeps non-overlapping spans whose normalised cost is at most the threshold
-(by default the template's ``match_threshold``, twice the 90th percentile of
+(by default the template's ``match_threshold``, 1.5 times the 90th percentile of
 its own experts' costs, at least 1). No span under it means an explicit "no <movement>
 found" result, never a forced alignment. Match quality is
 ``1 - cost / threshold`` in [0, 1]: 1 for a perfect match, 0 at the threshold.
@@ -110,18 +110,19 @@ class Alignment(BaseModel):
         return bool(self.spans)
 
 
-def athlete_features(kin: AngleSequence, template: Template,
-                     channels: tuple[str, ...]) -> FloatArray:
+def athlete_features(kin: AngleSequence, template: Template, channels: tuple[str, ...],
+                     stage: int = 2) -> FloatArray:
     """Normalised features of a recording on a subset of the template's channels."""
     if abs(kin.fps - template.fps) > 1e-6:
         raise MotionDataError(f"recording at {kin.fps:g} Hz, template at {template.fps:g} Hz: "
                               "resample first (resample_channels)")
     cols = template_columns(template, channels)
     values = channel_matrix(kin, channels)
+    a, b = ((template.find_alpha, template.find_beta) if stage == 1
+            else (template.alpha, template.beta))
     return normalise_features(raw_features(values, kin.fps),
                               np.asarray(template.feature_mean)[cols],
-                              np.asarray(template.feature_std)[cols], template.alpha,
-                              template.beta)
+                              np.asarray(template.feature_std)[cols], a, b)
 
 
 def template_columns(template: Template, channels: tuple[str, ...]) -> np.ndarray:
@@ -280,6 +281,8 @@ def align_channels(kin: AngleSequence, template: Template, *,
     threshold *= float(w.sum() / w_all.sum())  # fewer channels, proportionally less cost
     work = kin if abs(kin.fps - template.fps) < 1e-6 else resample_channels(kin, template.fps)
     scale = kin.fps / template.fps
+    find_a, find_t = (athlete_features(work, template, channels, stage=1),
+                      np.ascontiguousarray(template.features(stage=1)[:, cols]))
     feats = athlete_features(work, template, channels)
     tf = np.ascontiguousarray(template.features()[:, cols])
     n = len(tf)
@@ -288,7 +291,7 @@ def align_channels(kin: AngleSequence, template: Template, *,
     if work.n_frames < max(3, n // 3):
         raise MotionDataError(f"recording too short: {kin.duration_s:.2f} s, the "
                               f"{template.spec.label} template lasts {n / template.fps:.2f} s")
-    profile = subsequence_dtw(tf, feats, weights=w, normalization=NORMALIZATION)
+    profile = subsequence_dtw(find_t, find_a, weights=w, normalization=NORMALIZATION)
     matches = find_matches(profile, max_matches=max_matches, min_separation=n // 3,
                            threshold=threshold, max_overlap=MAX_OVERLAP)
     if not matches:

@@ -10,10 +10,20 @@ Each of the 3C columns is then z-normalised with the *template's* mean and
 standard deviation, so a degree of knee flexion and a metre of pelvis height
 weigh the same, and every column is multiplied (inside the DTW cost) by the
 weight of its channel. ``α`` and ``β`` scale the derivative columns after
-normalisation: ``α = 0.5`` and ``β = 0.25`` by default, so that the shape of
-the angle curves dominates and the derivatives sharpen the timing of fast
-events (takeoff, landing) without letting noise amplified by differentiation
-take over.
+normalisation, and the two stages use different values:
+
+* stage 2 (fine alignment, keyframe timing) and template building (DBA):
+  ``α = 2``, ``β = 0.5``. Chosen on leave-one-out keyframe errors of 14 of the
+  29 CMU jumps among (α, β) ∈ {(0.5, 0.25), (1, 0.5), (1.5, 0.5), (1, 1),
+  (2, 0.5), (3, 0.5), (2, 0.25), (2, 1)}: velocity carries the timing of the
+  countermovement bottom and the apex better than the flat angle curves (mean
+  bottom error 6.8 frames at (0.5, 0.25), 3.8 at (2, 0.5));
+  ``benchmarks/results/keyframes.md`` says so next to its numbers.
+* stage 1 (is this the movement, and where): ``α = 0.5``, ``β = 0.25``. With
+  heavy derivative weights, jumps, squats and lunges look alike (their
+  velocities are of similar size); the angle shapes tell them apart (on the
+  shared data, squats cost 14-18 against the squat template and jumps 28+ with
+  (2, 0.5), against 1-3 and 6+ with (0.5, 0.25)).
 
 The relative pelvis height ``pelvis_rel_height`` is
 ``(h - h_still) / h_still`` with ``h_still`` the median pelvis height over
@@ -63,8 +73,10 @@ class MovementSpec(BaseModel):
     keyframes: tuple[str, ...]
     phases: tuple[PhaseSpec, ...]
     weights: dict[str, float]
-    alpha: float = 0.5
-    beta: float = 0.25
+    alpha: float = 2.0
+    beta: float = 0.5
+    find_alpha: float = 0.5
+    find_beta: float = 0.25
     min_channels: int = 3
 
 

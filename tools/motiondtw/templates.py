@@ -50,7 +50,7 @@ from sportsgpt.tools.motiondtw.features import (
 )
 
 DBA_ITERATIONS: Final = 10
-THRESHOLD_FACTOR: Final = 2.0
+THRESHOLD_FACTOR: Final = 1.5
 THRESHOLD_FLOOR: Final = 2.0
 """A template's match threshold is ``max(THRESHOLD_FLOOR, THRESHOLD_FACTOR x p90)`` of
 its own experts' stage-1 match costs: a recording must match about as well as
@@ -101,6 +101,8 @@ class Template(BaseModel):
     feature_std: list[float]
     alpha: float
     beta: float
+    find_alpha: float
+    find_beta: float
     keyframes: dict[str, int]
     phases: tuple[PhaseSpec, ...]
     envelope_mean: list[list[float]]
@@ -123,11 +125,12 @@ class Template(BaseModel):
         """Channel values, ``(T, C)``."""
         return np.asarray(self.values, dtype=np.float64)
 
-    def features(self) -> FloatArray:
-        """Normalised features of the barycenter, ``(T, 3C)``."""
+    def features(self, stage: int = 2) -> FloatArray:
+        """Normalised features of the barycenter, ``(T, 3C)``, for stage 1 or 2."""
+        a, b = (self.find_alpha, self.find_beta) if stage == 1 else (self.alpha, self.beta)
         return normalise_features(raw_features(self.array(), self.fps),
                                   np.asarray(self.feature_mean), np.asarray(self.feature_std),
-                                  self.alpha, self.beta)
+                                  a, b)
 
     def weights(self) -> FloatArray:
         """DTW weights of the feature columns."""
@@ -312,6 +315,7 @@ def build_template(
         movement=movement, version=version, fps=fps, channels=channels,
         values=_round(bary), feature_mean=[round(float(x), 6) for x in mean],
         feature_std=[round(float(x), 6) for x in std], alpha=spec.alpha, beta=spec.beta,
+        find_alpha=spec.find_alpha, find_beta=spec.find_beta,
         keyframes=kf, phases=spec.phases, envelope_mean=_round(env_mean),
         envelope_std=_round(env_std), expert_match_costs=[round(c, 4) for c in costs],
         match_threshold=round(threshold, 4),
@@ -325,13 +329,14 @@ def build_template(
 
 def _expert_costs(bary: FloatArray, experts: list[FloatArray], fps: float, mean: FloatArray,
                   std: FloatArray, spec: MovementSpec, w: FloatArray) -> list[float]:
-    """Each expert's best stage-1 (subsequence) normalised cost against the barycenter."""
-    fb = normalise_features(raw_features(bary, fps), mean, std, spec.alpha, spec.beta)
+    """Each expert's best stage-1 (subsequence) cost against the barycenter."""
+    a, b = spec.find_alpha, spec.find_beta
+    fb = normalise_features(raw_features(bary, fps), mean, std, a, b)
     out = []
     for ex in experts:
-        fe = normalise_features(raw_features(ex, fps), mean, std, spec.alpha, spec.beta)
-        out.append(float(np.min(subsequence_dtw(fb, fe, weights=w,
-                                                normalization="query").normalized_cost)))
+        fe = normalise_features(raw_features(ex, fps), mean, std, a, b)
+        profile = subsequence_dtw(fb, fe, weights=w, normalization="query")
+        out.append(float(np.min(profile.normalized_cost)))
     return out
 
 
