@@ -1,0 +1,259 @@
+"""KISMAM's metric catalog and fault matrix as data: schema and loader.
+
+One JSON file per movement in ``graph_kb/catalog/<movement>.json`` holds
+
+* ``metrics``: what each metric measures (a named function of
+  ``sportsgpt.tools.kismam.metrics``, its channels and keyframe or phase), its
+  unit, the view it needs, its target range with where the range comes from,
+  and which deviation direction counts as a fault;
+* ``faults``: the deviation-to-fault weight matrix, one row per named fault:
+  weighted metric terms, each with its fault direction, and the score
+  thresholds of the severities;
+* ``sources``: every source id the file cites, with how it was verified.
+
+Only core is imported here (the knowledge package never imports tools); the
+loader validates references inside a file (fault terms name metrics of the
+file, every cited source id is listed in ``sources``). ``docs/kismam.md``
+explains the numbers.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from sportsgpt.core.errors import SportsGPTError
+
+Direction = Literal["low", "high", "both"]
+View = Literal["3d", "sagittal", "frontal"]
+CATALOG_MOVEMENTS = ("countermovement_jump", "standing_long_jump", "deep_squat")
+BOUND_Z = 2.0
+"""A two-sided target ``[low, high]`` is read as ``centre ± BOUND_Z·sd``."""
+
+
+class CatalogError(SportsGPTError):
+    """A catalog file is missing, unreadable or inconsistent."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class Definition(_Frozen):
+    """How a metric is computed."""
+
+    computation: str = Field(description="function name in sportsgpt.tools.kismam.metrics")
+    channels: list[str] = Field(min_length=1)
+    at: str = Field(description="keyframe or phase the metric is measured at")
+    description: str
+
+
+class ExpertSpread(_Frozen):
+    """Expert values behind a template-derived target."""
+
+    recordings: list[str] = Field(min_length=1)
+    n: int = Field(ge=1)
+    mean: float
+    sd: float = Field(ge=0.0)
+    sd_floor: float = Field(gt=0.0, description="smallest sd used for the range")
+
+
+class Target(_Frozen):
+    """A target range: ``low``/``high`` (one may be open) and the sd that scales z."""
+
+    low: float | None = None
+    high: float | None = None
+    sd: float | None = Field(None, gt=0.0, description="required for one-sided targets; "
+                                                        "default (high - low) / 4")
+    origin: Literal["template", "literature", "both"] = Field(alias="from")
+    source_ids: list[str] = Field(default_factory=list)
+    experts: ExpertSpread | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.low is None and self.high is None:
+            raise ValueError("a target needs low, high or both")
+        if (self.low is None or self.high is None) and self.sd is None:
+            raise ValueError("a one-sided target needs an explicit sd")
+        if self.low is not None and self.high is not None and self.low >= self.high:
+            raise ValueError(f"target low {self.low} >= high {self.high}")
+        if self.origin in ("literature", "both") and not self.source_ids:
+            raise ValueError("a literature target must cite source_ids")
+        if self.origin in ("template", "both") and self.experts is None:
+            raise ValueError("a template target must give its expert spread")
+        return self
+
+    @property
+    def scale(self) -> float:
+        """The sd that turns a deviation into z."""
+        if self.sd is not None:
+            return self.sd
+        assert self.low is not None and self.high is not None
+        return (self.high - self.low) / (2 * BOUND_Z)
+
+    @property
+    def centre(self) -> float:
+        """Mid-range, or ``BOUND_Z`` sd inside the single bound of a one-sided target."""
+        if self.low is not None and self.high is not None:
+            return 0.5 * (self.low + self.high)
+        if self.low is not None:
+            return self.low + BOUND_Z * self.scale
+        assert self.high is not None
+        return self.high - BOUND_Z * self.scale
+
+    def text(self, unit: str) -> str:
+        """Human-readable range, e.g. ``"≥ 150°"`` or ``"15–31 % leg length"``."""
+        u = "°" if unit == "deg" else f" {unit}"
+
+        def f(x: float) -> str:
+            return f"{x:.2f}" if abs(x) < 1 else f"{x:.0f}"
+
+        if self.low is not None and self.high is not None:
+            return f"{f(self.low)}–{f(self.high)}{u}"
+        if self.low is not None:
+            return f"≥ {f(self.low)}{u}"
+        assert self.high is not None
+        return f"≤ {f(self.high)}{u}"
+
+
+class MetricSpec(_Frozen):
+    """One interpretable metric of a movement."""
+
+    id: str
+    label: str
+    definition: Definition
+    unit: str
+    view: View
+    target: Target | None = None
+    fault_direction: Direction | None = Field(
+        None, description="which deviation is a fault; None: reported only")
+
+
+class Thresholds(_Frozen):
+    """Fault-score thresholds of the severities (score in target sds beyond the centre)."""
+
+    mild: float = Field(2.0, gt=0.0)
+    moderate: float = Field(3.0, gt=0.0)
+    severe: float = Field(4.0, gt=0.0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if not self.mild < self.moderate < self.severe:
+            raise ValueError("thresholds must rise: mild < moderate < severe")
+        return self
+
+
+class FaultTerm(_Frozen):
+    """One metric's weighted, directed contribution to a fault."""
+
+    metric: str
+    weight: float = Field(gt=0.0)
+    direction: Direction
+
+
+class FaultSpec(_Frozen):
+    """A named fault: weighted sum of directed metric deviations, severity thresholds."""
+
+    id: str
+    label: str
+    terms: list[FaultTerm] = Field(min_length=1)
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    source_ids: list[str] = Field(default_factory=list)
+    note: str | None = None
+
+
+class SourceEntry(_Frozen):
+    """A cited source and how it was checked."""
+
+    id: str
+    citation: str
+    doi: str | None = None
+    url: str | None = None
+    verified: str = Field(description="'REFERENCES.md yes' or where it was checked")
+
+
+class MovementCatalog(_Frozen):
+    """The catalog of one movement."""
+
+    movement: str
+    label: str
+    version: str
+    template_experts: list[str]
+    metrics: list[MetricSpec] = Field(min_length=1)
+    faults: list[FaultSpec]
+    sources: list[SourceEntry]
+
+    @model_validator(mode="after")
+    def _references(self) -> Self:
+        ids = [m.id for m in self.metrics]
+        if len(set(ids)) != len(ids):
+            raise ValueError("duplicate metric ids")
+        by_id = {m.id: m for m in self.metrics}
+        src = {s.id for s in self.sources}
+        for fault in self.faults:
+            for term in fault.terms:
+                m = by_id.get(term.metric)
+                if m is None:
+                    raise ValueError(f"fault {fault.id}: unknown metric {term.metric!r}")
+                if m.target is None or m.fault_direction is None:
+                    raise ValueError(f"fault {fault.id}: metric {m.id} has no target or "
+                                     "fault direction")
+                if m.fault_direction != "both" and term.direction != m.fault_direction:
+                    raise ValueError(f"fault {fault.id}: direction {term.direction} of "
+                                     f"{m.id} is not its fault direction")
+            missing = set(fault.source_ids) - src
+            if missing:
+                raise ValueError(f"fault {fault.id}: sources {sorted(missing)} not listed")
+        for m in self.metrics:
+            if m.target is not None and set(m.target.source_ids) - src:
+                raise ValueError(f"metric {m.id}: sources "
+                                 f"{sorted(set(m.target.source_ids) - src)} not listed")
+        return self
+
+    def metric(self, metric_id: str) -> MetricSpec:
+        """The spec of a metric id."""
+        for m in self.metrics:
+            if m.id == metric_id:
+                return m
+        raise CatalogError(f"{self.movement}: no metric {metric_id!r}")
+
+    def cited_source_ids(self) -> set[str]:
+        """Every source id the metrics and faults cite."""
+        out = {s for f in self.faults for s in f.source_ids}
+        out |= {s for m in self.metrics if m.target for s in m.target.source_ids}
+        return out
+
+
+def catalog_path(movement: str) -> Path:
+    """Path of the packaged catalog file of a movement."""
+    if movement not in CATALOG_MOVEMENTS:
+        raise CatalogError(f"no catalog for movement {movement!r}; known: "
+                           f"{list(CATALOG_MOVEMENTS)}")
+    ref = resources.files("sportsgpt.graph_kb") / "catalog" / f"{movement}.json"
+    return Path(str(ref))
+
+
+def read_catalog(path: str | Path) -> MovementCatalog:
+    """Read and validate a catalog file (:class:`CatalogError` on any problem)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeError, ValueError) as exc:
+        raise CatalogError(f"{path}: not a readable catalog ({exc})") from None
+    try:
+        return MovementCatalog.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(x) for x in first.get("loc", ()))
+        raise CatalogError(f"{path}: invalid catalog at {loc}: {first.get('msg')}") from None
+
+
+@cache
+def load_catalog(movement: str) -> MovementCatalog:
+    """The packaged, validated catalog of a movement (cached)."""
+    return read_catalog(catalog_path(movement))

@@ -1,0 +1,154 @@
+"""KISMAM catalog: schema, referential integrity, sources, template-target derivation."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from sportsgpt.graph_kb.catalog import (
+    BOUND_Z,
+    CATALOG_MOVEMENTS,
+    CatalogError,
+    MovementCatalog,
+    Target,
+    load_catalog,
+    read_catalog,
+)
+from sportsgpt.tools.kismam.metrics import METRIC_FUNCTIONS
+
+REFERENCES = Path("/work/shared/docs/REFERENCES.md")
+EXPECTED_FAULTS = {
+    "countermovement_jump": {
+        "shallow_countermovement", "insufficient_knee_extension_at_takeoff",
+        "insufficient_hip_extension_at_takeoff", "insufficient_ankle_extension_at_takeoff",
+        "limited_arm_swing", "late_arm_swing", "excessive_trunk_lean", "stiff_landing",
+        "knee_valgus_on_landing", "asymmetric_landing", "slow_landing_stabilisation"},
+    "standing_long_jump": {
+        "low_takeoff_angle", "high_takeoff_angle", "limited_arm_swing",
+        "insufficient_knee_extension_at_takeoff", "insufficient_hip_extension_at_takeoff",
+        "excessive_trunk_lean", "stiff_landing", "poor_landing_balance"},
+    "deep_squat": {"insufficient_squat_depth", "excessive_trunk_lean", "knee_valgus_in_squat",
+                   "heel_rise", "squat_asymmetry"},
+}
+
+
+@pytest.fixture(params=CATALOG_MOVEMENTS, ids=list(CATALOG_MOVEMENTS))
+def catalog(request: pytest.FixtureRequest) -> MovementCatalog:
+    return load_catalog(request.param)
+
+
+def test_fault_ids_match_the_shared_list(catalog: MovementCatalog) -> None:
+    assert {f.id for f in catalog.faults} == EXPECTED_FAULTS[catalog.movement]
+
+
+def test_every_computation_is_a_metric_function(catalog: MovementCatalog) -> None:
+    assert {m.definition.computation for m in catalog.metrics} <= set(METRIC_FUNCTIONS)
+
+
+def test_every_scored_metric_is_used_by_a_fault(catalog: MovementCatalog) -> None:
+    used = {t.metric for f in catalog.faults for t in f.terms}
+    scored = {m.id for m in catalog.metrics if m.fault_direction is not None}
+    assert scored == used
+
+
+def test_fault_weights_and_thresholds(catalog: MovementCatalog) -> None:
+    for fault in catalog.faults:
+        assert sum(t.weight for t in fault.terms) == pytest.approx(1.0)
+        th = fault.thresholds
+        assert 0 < th.mild < th.moderate < th.severe
+
+
+def test_template_targets_follow_the_documented_rule(catalog: MovementCatalog) -> None:
+    for m in catalog.metrics:
+        t = m.target
+        if t is None or t.experts is None:
+            continue
+        s = max(t.experts.sd, t.experts.sd_floor)
+        if t.low is not None:
+            assert t.low == pytest.approx(t.experts.mean - BOUND_Z * s, abs=0.01), m.id
+        if t.high is not None:
+            assert t.high == pytest.approx(t.experts.mean + BOUND_Z * s, abs=0.01), m.id
+        assert t.scale == pytest.approx(s, abs=0.01), m.id
+
+
+def _verified_reference_ids() -> set[str]:
+    rows = re.findall(r"^\| [^|]+ \| (\w+) \|.*\| (yes[^|]*) \|[^|]*\|\s*$",
+                      REFERENCES.read_text(encoding="utf-8"), flags=re.M)
+    return {rid for rid, _ in rows}
+
+
+def test_sources_are_verified(catalog: MovementCatalog) -> None:
+    listed = {s.id: s for s in catalog.sources}
+    assert catalog.cited_source_ids() <= set(listed)
+    if not REFERENCES.is_file():
+        pytest.skip("REFERENCES.md not available")
+    verified = _verified_reference_ids()
+    assert {"padua2009", "moir2008", "mcmahon2018"} <= verified  # the parser works
+    for s in catalog.sources:
+        if s.verified.startswith("REFERENCES.md yes"):
+            assert s.id in verified, s.id
+        else:  # checked with the search tool: must say where, with a DOI
+            assert s.verified.startswith("search tool") and s.doi and s.url, s.id
+
+
+def test_literature_knee_target_is_less_item_one() -> None:
+    t = load_catalog("countermovement_jump").metric("knee_flexion_at_initial_contact").target
+    assert t is not None and t.low == 30.0 and t.origin == "literature"
+    assert t.source_ids == ["padua2009"]
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"low": None, "high": None, "from": "literature", "source_ids": ["x"]}, "low, high"),
+    ({"low": 3.0, "from": "literature", "source_ids": ["x"]}, "explicit sd"),
+    ({"low": 3.0, "high": 1.0, "from": "literature", "source_ids": ["x"]}, ">= high"),
+    ({"low": 1.0, "high": 3.0, "from": "literature"}, "source_ids"),
+    ({"low": 1.0, "high": 3.0, "from": "template"}, "expert spread"),
+], ids=["no-bound", "one-sided-no-sd", "reversed", "literature-no-source", "template-no-experts"])
+def test_target_validation(data: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Target.model_validate(data)
+
+
+def test_target_centre_and_text() -> None:
+    two = Target.model_validate({"low": 10.0, "high": 30.0, "from": "literature",
+                                 "source_ids": ["x"]})
+    assert (two.centre, two.scale, two.text("deg")) == (20.0, 5.0, "10–30°")
+    one = Target.model_validate({"low": 30.0, "sd": 5.0, "from": "literature",
+                                 "source_ids": ["x"]})
+    assert (one.centre, one.text("deg")) == (40.0, "≥ 30°")
+
+
+def _mutated(tmp_path: Path, edit: str) -> Path:
+    data = json.loads(load_catalog("deep_squat").model_dump_json(by_alias=True))
+    if edit == "unknown-metric":
+        data["faults"][0]["terms"][0]["metric"] = "no_such_metric"
+    elif edit == "unlisted-source":
+        data["faults"][0]["source_ids"] = ["invented2099"]
+    elif edit == "wrong-direction":
+        data["faults"][0]["terms"][0]["direction"] = "high"
+    path = tmp_path / "cat.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("edit", ["unknown-metric", "unlisted-source", "wrong-direction"])
+def test_referential_errors_are_catalog_errors(tmp_path: Path, edit: str) -> None:
+    with pytest.raises(CatalogError):
+        read_catalog(_mutated(tmp_path, edit))
+
+
+@pytest.mark.parametrize("content", [b"", b"{not json", b"\xff\xfe", b"[]"],
+                         ids=["empty", "bad-json", "bad-utf8", "wrong-type"])
+def test_unreadable_catalog(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "c.json"
+    path.write_bytes(content)
+    with pytest.raises(CatalogError):
+        read_catalog(path)
+
+
+def test_unknown_movement() -> None:
+    with pytest.raises(CatalogError, match="no catalog"):
+        load_catalog("triple_jump")

@@ -1,0 +1,547 @@
+"""KISMAM assessment: metrics at keyframes, z-scores, the fault matrix, named findings.
+
+Pipeline for one recording (details and formulas in ``docs/kismam.md``):
+
+1. **Channels.** A :class:`MotionSequence` is preprocessed (gap filling, low-pass,
+   ground and facing normalisation) and its kinematics computed; an
+   :class:`AngleSequence` (OpenSim ``.mot``) is used as it is.
+2. **Keyframes.** MotionDTW aligns the recording to the movement's template
+   (or the caller's ``alignment`` is used): one report per span found. A jump
+   span whose flight is shorter than :data:`~sportsgpt.tools.events.MIN_FLIGHT_S`
+   is dropped. With no span the documented event rules
+   (:mod:`sportsgpt.tools.events`) are tried, with a note and a lower
+   confidence; if they find nothing either, :class:`MovementNotFoundError`.
+3. **Metrics.** Each catalog metric is computed by its function in
+   :mod:`sportsgpt.tools.kismam.metrics`, unless the input's view cannot show it.
+   ``z = (value - centre) / sd`` of its target (see :meth:`Target.centre`).
+4. **Faults.** Each fault's score is the weighted mean, over its assessable
+   terms, of the directed deviations ``max(0, -z)`` (low), ``max(0, z)``
+   (high) or ``|z|`` (both); severity from the fault's thresholds (default
+   mild 2, moderate 3, severe 4, i.e. 2 sd = the edge of the target range).
+5. **Confidence** = data × view × match × frame-rate × coverage factors
+   (:func:`finding_confidence`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+import numpy as np
+
+from sportsgpt.core.errors import MotionDataError
+from sportsgpt.graph_kb.catalog import (
+    CATALOG_MOVEMENTS,
+    FaultSpec,
+    MetricSpec,
+    MovementCatalog,
+    load_catalog,
+)
+from sportsgpt.tools.events import MIN_FLIGHT_S, jump_events, squat_events
+from sportsgpt.tools.kinematics import compute_kinematics, savgol_derivative
+from sportsgpt.tools.kismam.metrics import G, NotAssessableError, compute_metric
+from sportsgpt.tools.kismam.models import (
+    AssessmentReport,
+    Evidence,
+    Finding,
+    KeyframeOut,
+    MetricResult,
+    MetricStatus,
+    PhaseOut,
+    QualityOut,
+    Severity,
+)
+from sportsgpt.tools.motion import AngleSequence, MotionSequence
+from sportsgpt.tools.motiondtw.align import Alignment, Span, align_channels
+from sportsgpt.tools.motiondtw.features import motion_channels
+from sportsgpt.tools.motiondtw.templates import Template, load_template
+from sportsgpt.tools.preprocess import leg_length, preprocess
+
+NO_ARM_SWING_DEG: Final = 15.0
+"""With ``arm_swing=None`` (auto), a jump whose shoulder-flexion range before takeoff is
+under 15° is taken as the no-arm-swing variant: its arm-swing faults are not scored."""
+ARM_FAULTS: Final = ("limited_arm_swing", "late_arm_swing")
+VIEW_FACTOR: Final = {"3d": 1.0, "angles": 1.0, "sagittal": 0.8, "frontal": 0.8, "unknown": 0.6}
+"""Confidence factor of the input kind (2D views lose depth; unknown view more so)."""
+FALLBACK_MATCH_FACTOR: Final = 0.5
+"""Confidence factor of keyframes from the event rules when MotionDTW found no match."""
+REFERENCE_FPS: Final = 100.0
+"""Frame rate at and above which timing is not a confidence concern."""
+AUTO_THRESHOLD: Final = 1e9
+"""Threshold that makes MotionDTW return its best span whatever the cost (movement choice)."""
+SEVERITY_RANK: Final[dict[str, int]] = {"none": 0, "mild": 1, "moderate": 2, "severe": 3}
+
+
+class MovementNotFoundError(MotionDataError):
+    """The recording holds no occurrence of the requested movement."""
+
+
+FREE_FALL_TOLERANCE: Final = 3.0
+"""Angles-only input without foot contact: a frame is airborne when the pelvis vertical
+acceleration is within ±3 m/s² of -g (free fall) ..."""
+FREE_FALL_GAP_S: Final = 0.05
+"""... airborne runs separated by less than 0.05 s are merged (derivative noise) ..."""
+
+
+@dataclass
+class Prepared:
+    """A recording turned into what the metrics need.
+
+    ``kin`` feeds the metrics; ``kin_events`` (the same channels, plus foot contact
+    derived from free fall when the input has none) feeds MotionDTW and the event rules.
+    """
+
+    kin: AngleSequence
+    kin_events: AngleSequence
+    motion: MotionSequence | None
+    view: str
+    dim: int | None
+    missing_pct: float
+    notes: list[str] = field(default_factory=list)
+
+
+def free_fall_contacts(kin: AngleSequence) -> AngleSequence | None:
+    """``kin`` plus foot contact derived from pelvis free fall.
+
+    ``foot_contact_left/right`` = not airborne, airborne meaning pelvis free fall (see
+    :data:`FREE_FALL_TOLERANCE`); ``None`` when the input has contact already or no
+    pelvis height.
+    """
+    if kin.has("foot_contact_left", "foot_contact_right") or not kin.has("pelvis_height"):
+        return None
+    h = kin.channel("pelvis_height")
+    acc = savgol_derivative(h, kin.fps, 2)
+    air = np.isfinite(acc) & (np.abs(acc + G) < FREE_FALL_TOLERANCE)
+    idx = np.flatnonzero(air)
+    gap = max(1, round(FREE_FALL_GAP_S * kin.fps))
+    for a, b in itertools.pairwise(idx):
+        if 1 < b - a <= gap:
+            air[a:b] = True
+    contact = np.where(np.isfinite(h), (~air).astype(float), np.nan)
+    return kin.model_copy(update={
+        "values": np.column_stack([kin.values, contact, contact]),
+        "channels": (*kin.channels, "foot_contact_left", "foot_contact_right"),
+        "units": (*kin.units, "1", "1")})
+
+
+def prepare(motion: MotionSequence | AngleSequence) -> Prepared:
+    """Channels (with ``pelvis_rel_height``), preprocessed positions and data quality."""
+    if isinstance(motion, AngleSequence):
+        vals = motion.values
+        missing = 100.0 * float(np.isnan(vals).mean()) if vals.size else 0.0
+        kin = motion if motion.has("pelvis_rel_height") else motion_channels(motion)
+        notes = ["angles-only input (no joint positions)"]
+        events = free_fall_contacts(kin)
+        if events is not None:
+            notes.append("no foot contact in the input: flight taken from pelvis free fall "
+                         f"(|a + g| < {FREE_FALL_TOLERANCE:g} m/s²) for keyframes only")
+        return Prepared(kin=kin, kin_events=events if events is not None else kin,
+                        motion=None, view="angles", dim=None, missing_pct=missing,
+                        notes=notes)
+    clean, report = preprocess(motion)
+    kin = motion_channels(compute_kinematics(clean))
+    view = "3d" if motion.dim == 3 else motion.view
+    return Prepared(kin=kin, kin_events=kin, motion=clean, view=view, dim=motion.dim,
+                    missing_pct=float(report.quality.missing_pct),
+                    notes=list(report.quality.warnings))
+
+
+# --- keyframes ---------------------------------------------------------------------------
+@dataclass
+class Repetition:
+    """Keyframes and phases of one repetition and how they were found."""
+
+    keyframes: list[KeyframeOut]
+    phases: list[PhaseOut]
+    match_quality: float | None
+    match_factor: float
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def frames(self) -> dict[str, int]:
+        """Keyframe name -> frame."""
+        return {k.name: k.frame for k in self.keyframes}
+
+
+def _effective_threshold(template: Template, channels: list[str]) -> float:
+    """The template threshold scaled to the channels used (as MotionDTW does)."""
+    w = template.spec.weights
+    total = sum(w.get(c, 1.0) for c in template.channels)
+    used = sum(w.get(c, 1.0) for c in channels)
+    return template.match_threshold * (used / total if total > 0 else 1.0)
+
+
+def _from_span(span: Span, threshold: float) -> Repetition:
+    kfs = [KeyframeOut(name=k.name, frame=k.frame, time_s=k.time_s, method=k.method)
+           for k in span.keyframes]
+    phases = [PhaseOut(name=p.name, start_frame=p.start_frame, end_frame=p.end_frame,
+                       duration_s=p.duration_s) for p in span.phases]
+    factor = 1.0 - 0.5 * min(1.0, span.normalized_cost / threshold)
+    return Repetition(keyframes=kfs, phases=phases, match_quality=span.match_quality,
+                      match_factor=factor)
+
+
+def _phases_of(template: Template, frames: Mapping[str, int], fps: float) -> list[PhaseOut]:
+    return [PhaseOut(name=p.name, start_frame=frames[p.start], end_frame=frames[p.end],
+                     duration_s=(frames[p.end] - frames[p.start]) / fps)
+            for p in template.phases if p.start in frames and p.end in frames]
+
+
+def _from_events(kin: AngleSequence, template: Template, why: str) -> list[Repetition]:
+    needed = ("pelvis_height", "pelvis_velocity_y")
+    kind = template.spec.kind
+    if not kin.has(*needed) or (kind == "jump" and not kin.has("foot_contact_left",
+                                                               "foot_contact_right")):
+        return []
+    try:
+        found = jump_events(kin) if kind == "jump" else [squat_events(kin)]
+    except MotionDataError:
+        return []
+    out = []
+    for ev in found:
+        kfs = [KeyframeOut(name=n, frame=f, time_s=f / kin.fps, method="refined")
+               for n, f in ev.frames.items()]
+        out.append(Repetition(keyframes=kfs, phases=_phases_of(template, ev.frames, kin.fps),
+                              match_quality=None, match_factor=FALLBACK_MATCH_FACTOR,
+                              notes=[f"MotionDTW found no match ({why}); keyframes come from "
+                                     "the event rules (sportsgpt.tools.events)"]))
+    return out
+
+
+def _valid(rep: Repetition, template: Template, fps: float) -> bool:
+    if template.spec.kind != "jump":
+        return True
+    f = rep.frames
+    if "takeoff" not in f or "landing" not in f:
+        return False
+    return f["landing"] - f["takeoff"] >= max(1, round(MIN_FLIGHT_S * fps))
+
+
+def repetitions(prep: Prepared, template: Template, alignment: Alignment | None = None,
+                *, fallback_events: bool = True) -> tuple[list[Repetition], list[str]]:
+    """Repetitions of the template's movement in a prepared recording (and notes)."""
+    if alignment is None:
+        alignment = align_channels(prep.kin_events, template)
+    elif alignment.movement != template.movement:
+        raise MotionDataError(f"the alignment is for {alignment.movement}, not "
+                              f"{template.movement}")
+    threshold = _effective_threshold(template, alignment.channels)
+    reps = [_from_span(s, threshold) for s in alignment.spans]
+    notes: list[str] = []
+    valid = [r for r in reps if _valid(r, template, prep.kin.fps)]
+    if len(valid) < len(reps):
+        notes.append(f"{len(reps) - len(valid)} matched span(s) without a flight phase "
+                     "were dropped")
+    if not valid and fallback_events:
+        valid = _from_events(prep.kin_events, template, alignment.message)
+    return valid, notes
+
+
+# --- metrics -----------------------------------------------------------------------------
+def view_reason(spec: MetricSpec, view: str) -> str | None:
+    """Why the input's view cannot show a metric (``None`` when it can)."""
+    if view in ("3d", "angles"):
+        return None
+    if spec.view == "3d":
+        return "needs 3D data"
+    if spec.view == "frontal" and view == "sagittal":
+        return "not assessable from a 2D side view"
+    if spec.view == "sagittal" and view == "frontal":
+        return "not assessable from a 2D front view"
+    if spec.view == "frontal" and view == "unknown":
+        return "not assessable from a 2D view of unknown direction"
+    return None
+
+
+def status_of(spec: MetricSpec, value: float) -> MetricStatus:
+    """``low`` / ``high`` outside the target bounds, else ``ok``."""
+    t = spec.target
+    if t is None:
+        return "ok"
+    if t.low is not None and value < t.low:
+        return "low"
+    if t.high is not None and value > t.high:
+        return "high"
+    return "ok"
+
+
+def z_score(spec: MetricSpec, value: float) -> float | None:
+    """``(value - centre) / sd`` of the metric's target (``None`` without a target)."""
+    if spec.target is None:
+        return None
+    return (value - spec.target.centre) / spec.target.scale
+
+
+def evaluate_metric(spec: MetricSpec, prep: Prepared, frames: Mapping[str, int]
+                    ) -> MetricResult:
+    """One catalog metric on one repetition."""
+    t = spec.target
+    base = {"id": spec.id, "label": spec.label, "unit": spec.unit,
+            "target_low": t.low if t else None, "target_high": t.high if t else None,
+            "target_source": list(t.source_ids) if t else [], "keyframe": spec.definition.at}
+    reason = view_reason(spec, prep.view)
+    if reason is None:
+        try:
+            m = compute_metric(spec.definition.computation, prep.kin, prep.motion, frames,
+                               prep.kin.fps)
+        except NotAssessableError as exc:
+            reason = exc.reason
+        else:
+            z = z_score(spec, m.value)
+            return MetricResult(**base | {"keyframe": m.keyframe or spec.definition.at},
+                                value=round(m.value, 4), frame=m.frame,
+                                z=None if z is None else round(z, 3),
+                                status=status_of(spec, m.value))
+    return MetricResult(**base, value=None, z=None, status="not_assessable", reason=reason)
+
+
+# --- faults ------------------------------------------------------------------------------
+def directed(z: float, direction: str) -> float:
+    """Deviation in the fault direction: ``max(0, -z)``, ``max(0, z)`` or ``|z|``."""
+    if direction == "low":
+        return max(0.0, -z)
+    if direction == "high":
+        return max(0.0, z)
+    return abs(z)
+
+
+def severity_of(fault: FaultSpec, score: float) -> Severity:
+    """Severity from the fault's thresholds."""
+    th = fault.thresholds
+    if score >= th.severe:
+        return "severe"
+    if score >= th.moderate:
+        return "moderate"
+    if score >= th.mild:
+        return "mild"
+    return "none"
+
+
+def finding_confidence(*, missing_pct: float, view: str, match_factor: float, fps: float,
+                       coverage: float) -> float:
+    """Confidence of a finding in [0, 1].
+
+    The product of
+
+    * data: ``1 - missing_pct / 100``;
+    * view: :data:`VIEW_FACTOR` (3D or angles 1, 2D 0.8, unknown 2D view 0.6);
+    * match: ``1 - 0.5·min(1, cost / threshold)`` of the MotionDTW span (0.5 for
+      keyframes from the event rules);
+    * frame rate: ``min(1, sqrt(fps / 100))``;
+    * coverage: the share of the fault's weight whose metrics were assessable.
+    """
+    parts = (1.0 - min(100.0, max(0.0, missing_pct)) / 100.0, VIEW_FACTOR.get(view, 0.6),
+             match_factor, min(1.0, math.sqrt(fps / REFERENCE_FPS)), coverage)
+    return round(float(np.clip(np.prod(parts), 0.0, 1.0)), 3)
+
+
+def _fmt(value: float, unit: str) -> str:
+    if unit == "deg":
+        return f"{value:.0f}°"
+    if unit in ("s", "m"):
+        return f"{value:.2f} {unit}"
+    return f"{value:.0f} {unit}"
+
+
+def score_fault(fault: FaultSpec, catalog: MovementCatalog,
+                results: Mapping[str, MetricResult]) -> tuple[float, float, list[Evidence],
+                                                              str | None]:
+    """Score, coverage, evidence and the rationale's metric clause of one fault.
+
+    Evidence is ordered by contribution (largest first); the score is NaN when no term
+    is assessable.
+    """
+    total = sum(t.weight for t in fault.terms)
+    used, acc, rows = 0.0, 0.0, []
+    for term in fault.terms:
+        r = results.get(term.metric)
+        if r is None or r.value is None or r.z is None:
+            continue
+        d = directed(r.z, term.direction)
+        used += term.weight
+        acc += term.weight * d
+        rows.append((term.weight * d, Evidence(
+            metric_id=r.id, value=r.value, unit=r.unit, target_low=r.target_low,
+            target_high=r.target_high, z=r.z, frame=r.frame, keyframe=r.keyframe)))
+    if used == 0:
+        return math.nan, 0.0, [], None
+    rows.sort(key=lambda x: -x[0])
+    top = rows[0][1]
+    spec = catalog.metric(top.metric_id)
+    assert spec.target is not None
+    clause = (f"{spec.label.lower()} {_fmt(top.value, top.unit)} vs "
+              f"{spec.target.text(top.unit)}")
+    return acc / used, used / total, [e for _, e in rows], clause
+
+
+def _sources(fault: FaultSpec, catalog: MovementCatalog) -> list[str]:
+    out = list(fault.source_ids)
+    for term in fault.terms:
+        t = catalog.metric(term.metric).target
+        out += [s for s in (t.source_ids if t else []) if s not in out]
+    return list(dict.fromkeys(out))
+
+
+def findings(catalog: MovementCatalog, results: Mapping[str, MetricResult], *,
+             skip: tuple[str, ...] = (), missing_pct: float, view: str, match_factor: float,
+             fps: float) -> list[Finding]:
+    """Findings with severity above ``none``, most severe first, then by score."""
+    out = []
+    for fault in catalog.faults:
+        if fault.id in skip:
+            continue
+        score, coverage, evidence, clause = score_fault(fault, catalog, results)
+        if math.isnan(score):
+            continue
+        sev = severity_of(fault, score)
+        if sev == "none":
+            continue
+        conf = finding_confidence(missing_pct=missing_pct, view=view,
+                                  match_factor=match_factor, fps=fps, coverage=coverage)
+        out.append(Finding(fault_id=fault.id, label=fault.label, severity=sev,
+                           score=round(score, 3), confidence=conf, evidence=evidence,
+                           rationale=f"{fault.label}: {clause}",
+                           source_ids=_sources(fault, catalog)))
+    out.sort(key=lambda f: (-SEVERITY_RANK[f.severity], -f.score))
+    return out
+
+
+# --- public API --------------------------------------------------------------------------
+def _arm_skip(results: Mapping[str, MetricResult], arm_swing: bool | None,
+              notes: list[str]) -> tuple[str, ...]:
+    amp = results.get("arm_swing_amplitude")
+    if arm_swing is False:
+        notes.append("arm_swing=False: arm-swing faults not scored (jump without arm swing)")
+        return ARM_FAULTS
+    if arm_swing is None and amp is not None and amp.value is not None \
+            and amp.value < NO_ARM_SWING_DEG:
+        notes.append(f"arms held still (shoulder-flexion range {amp.value:.0f}° < "
+                     f"{NO_ARM_SWING_DEG:.0f}°): assessed as a jump without arm swing; "
+                     "arm-swing faults not scored (pass arm_swing=True to score them)")
+        return ARM_FAULTS
+    return ()
+
+
+def assess(motion: MotionSequence | AngleSequence, movement: str, *,
+           template: Template | None = None, alignment: Alignment | None = None,
+           arm_swing: bool | None = None, fallback_events: bool = True
+           ) -> list[AssessmentReport]:
+    """Assess every repetition of ``movement`` in a recording (one report each).
+
+    Args:
+        motion: positions (3D, or 2D with a view) or joint angles (``.mot``).
+        movement: a catalog movement id, or ``"auto"`` (:func:`choose_movement`).
+        template: the expert template (default: the packaged one).
+        alignment: a MotionDTW alignment already computed for this recording.
+        arm_swing: ``True`` scores arm-swing faults, ``False`` never, ``None`` (auto)
+            skips them when the arms are held still (:data:`NO_ARM_SWING_DEG`).
+        fallback_events: with no MotionDTW match, try the event rules before giving up.
+
+    Raises:
+        MovementNotFoundError: no repetition of the movement was found.
+        CatalogError, TemplateError, MotionDataError: unknown movement or unusable data.
+    """
+    prep = prepare(motion)
+    movement_confidence = None
+    if movement == "auto":
+        movement, movement_confidence, _ = choose_movement(prep)
+    catalog = load_catalog(movement)
+    template = template or load_template(movement)
+    if template.movement != movement:
+        raise MotionDataError(f"template is for {template.movement}, not {movement}")
+    reps, notes = repetitions(prep, template, alignment, fallback_events=fallback_events)
+    if not reps:
+        raise MovementNotFoundError(f"no {catalog.label} was found in the recording")
+    source = motion.source.path
+    out = []
+    for i, rep in enumerate(reps, start=1):
+        frames = rep.frames
+        results = {m.id: evaluate_metric(m, prep, frames) for m in catalog.metrics}
+        rnotes = [*prep.notes, *notes, *rep.notes]
+        skip = _arm_skip(results, arm_swing, rnotes) if movement != "deep_squat" else ()
+        fs = findings(catalog, results, skip=skip, missing_pct=prep.missing_pct,
+                      view=prep.view, match_factor=rep.match_factor, fps=prep.kin.fps)
+        out.append(AssessmentReport(
+            movement=movement, movement_confidence=movement_confidence, repetition=i,
+            source=source, fps=prep.kin.fps, n_frames=prep.kin.n_frames,
+            keyframes=rep.keyframes, phases=rep.phases, metrics=list(results.values()),
+            findings=fs, quality=QualityOut(dim=prep.dim, view=prep.view,
+                                            missing_pct=round(prep.missing_pct, 3),
+                                            match_quality=rep.match_quality, notes=rnotes),
+            template_version=template.version, notes=rnotes))
+    return out
+
+
+TRAVEL_THRESHOLD: Final = 0.15
+"""Pelvis horizontal travel during flight, in leg lengths, that separates a standing long
+jump (CMU 118: 0.26-0.94) from an in-place jump (CMU 16_01/16_02: -0.03)."""
+JUMPS: Final = ("countermovement_jump", "standing_long_jump")
+
+
+def flight_travel(prep: Prepared) -> float | None:
+    """Horizontal pelvis travel from takeoff to landing of the highest jump, leg lengths.
+
+    ``None`` without 3D or side-view positions in metres, or without a flight.
+    """
+    m = prep.motion
+    if m is None or m.units != "m" or (m.dim == 2 and m.view != "sagittal") \
+            or not prep.kin.has("foot_contact_left", "foot_contact_right", "pelvis_height"):
+        return None
+    try:
+        jumps = jump_events(prep.kin)
+    except MotionDataError:
+        return None
+    length = leg_length(m)
+    if not jumps or not length or not m.has("pelvis"):
+        return None
+    h = prep.kin.channel("pelvis_height")
+    e = max(jumps, key=lambda j: float(h[j.frames["apex"]])).frames
+    x = m.joint("pelvis")[:, 0]
+    travel = float(x[e["landing"]] - x[e["takeoff"]]) / length
+    return travel if math.isfinite(travel) else None
+
+
+def choose_movement(motion: MotionSequence | AngleSequence | Prepared
+                    ) -> tuple[str, float, dict[str, float]]:
+    """The shipped movement whose template matches best, a confidence, and every ratio.
+
+    For each template the best MotionDTW span (any cost) gives
+    ``ratio = normalised cost / match threshold`` (threshold scaled to the channels
+    used). The lowest ratio wins; confidence ``= 1 - best / second`` (0: a tie), halved
+    when even the best ratio exceeds 1 (no template matches within its threshold).
+    When the best is a jump and positions show the flight, the jump type is decided by
+    the pelvis travel in flight (:data:`TRAVEL_THRESHOLD`), which the joint-angle
+    templates cannot see; the confidence is then ``1 - jump ratio / squat ratio``
+    times ``min(1, |travel - T| / T)``.
+    """
+    prep = motion if isinstance(motion, Prepared) else prepare(motion)
+    ratios: dict[str, float] = {}
+    for movement in CATALOG_MOVEMENTS:
+        template = load_template(movement)
+        try:
+            a = align_channels(prep.kin_events, template, threshold=AUTO_THRESHOLD, max_matches=1,
+                               refine=False)
+        except MotionDataError:
+            continue
+        if a.spans:
+            cost = min(s.normalized_cost for s in a.spans)
+            ratios[movement] = round(cost / _effective_threshold(template, a.channels), 4)
+    if not ratios:
+        raise MovementNotFoundError("no shipped movement template could be aligned to the "
+                                    "recording (too few usable channels)")
+    ranked = sorted(ratios, key=lambda m: ratios[m])
+    best = ranked[0]
+    conf = 1.0 if len(ranked) == 1 else 1.0 - ratios[best] / max(ratios[ranked[1]], 1e-12)
+    travel = flight_travel(prep) if best in JUMPS else None
+    if travel is not None:
+        best = "standing_long_jump" if travel >= TRAVEL_THRESHOLD else "countermovement_jump"
+        squat = ratios.get("deep_squat")
+        jump = min(ratios.get(j, math.inf) for j in JUMPS)
+        conf = 1.0 if squat is None else 1.0 - jump / max(squat, 1e-12)
+        conf *= min(1.0, abs(travel - TRAVEL_THRESHOLD) / TRAVEL_THRESHOLD)
+    if ratios[best] > 1.0:
+        conf *= 0.5
+    return best, round(float(np.clip(conf, 0.0, 1.0)), 3), ratios
