@@ -6,9 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from sportsgpt.tools.io import Motion, detect_format, read_motion
+from sportsgpt.tools.kismam.assess import Prepared, assess, choose_movement, prepare
+from sportsgpt.tools.kismam.models import AssessmentReport
+from sportsgpt.tools.kismam.render import render_html, render_json, render_markdown
 from sportsgpt.tools.motion import AngleSequence, MotionSequence
 from sportsgpt.tools.motiondtw.align import DEFAULT_THRESHOLD, Alignment, align
 from sportsgpt.tools.motiondtw.templates import Template, build_template, load_template
@@ -99,3 +102,46 @@ def build_template_from_files(paths: list[str | Path], movement: str, *, version
     """Build an expert template from recordings (keyframes by the event rules)."""
     motions = [load_motion(p, format=format, **options) for p in paths]
     return build_template(motions, movement, version=version, command=command)
+
+
+class Analysis(BaseModel):
+    """Everything ``sportsgpt analyze`` produced for one file."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    reports: list[AssessmentReport]
+    prepared: Prepared
+    template: Template
+
+
+def analyze_file(path: str | Path, movement: str = "auto", *,
+                 template_path: str | Path | None = None, arm_swing: bool | None = None,
+                 fallback_events: bool = False, format: str | None = None,
+                 **options: Any) -> Analysis:
+    """KISMAM on one recording: one assessment per repetition found."""
+    motion = load_motion(path, format=format, **options)
+    prep = prepare(motion)
+    if movement == "auto":
+        movement, confidence, _ = choose_movement(prep)
+    else:
+        confidence = None
+    template = get_template(movement, template_path)
+    reports = assess(motion, movement, template=template, arm_swing=arm_swing,
+                     fallback_events=fallback_events)
+    if confidence is not None:
+        reports = [r.model_copy(update={"movement_confidence": confidence}) for r in reports]
+    return Analysis(reports=reports, prepared=prep, template=template)
+
+
+def render_analysis(analysis: Analysis, fmt: str, *, plots_dir: Path | None = None) -> str:
+    """The analysis as ``json``, ``md`` or ``html`` text."""
+    if fmt == "json":
+        return render_json(analysis.reports)
+    kin, motion = analysis.prepared.kin, analysis.prepared.motion
+    if fmt == "md":
+        return render_markdown(analysis.reports, plots_dir=plots_dir, kinematics=kin,
+                               template=analysis.template, motion=motion)
+    if fmt == "html":
+        return render_html(analysis.reports, kinematics=kin, template=analysis.template,
+                           motion=motion)
+    raise ValueError(f"unknown report format {fmt!r}")

@@ -112,6 +112,28 @@ def _cmd_align(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from sportsgpt.api import analyze_file, render_analysis
+
+    analysis = analyze_file(args.file, args.movement, template_path=args.template,
+                            arm_swing=args.arm_swing, fallback_events=args.fallback_events,
+                            format=args.reader, **_reader_options(args))
+    out = Path(args.out) if args.out else None
+    plots = None
+    if args.format == "md" and out is not None:
+        plots = out.parent / f"{out.stem}_plots"
+        plots.mkdir(parents=True, exist_ok=True)
+    text = render_analysis(analysis, args.format, plots_dir=plots)
+    if out is None:
+        print(text)
+    else:
+        out.write_text(text + ("\n" if not text.endswith("\n") else ""))
+        n = len(analysis.reports)
+        print(f"wrote {out} ({n} repetition{'s' if n != 1 else ''} of "
+              f"{analysis.reports[0].movement})", file=sys.stderr)
+    return 0
+
+
 def _cmd_template_build(args: argparse.Namespace) -> int:
     from sportsgpt.api import build_template_from_files
 
@@ -166,6 +188,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(func=_cmd_align)
 
+    p = sub.add_parser("analyze", help="assess the movement: metrics, faults, evidence (KISMAM)")
+    _add_reader_args(p)
+    p.add_argument("--movement", default="auto", choices=["auto", *sorted(MOVEMENTS)],
+                   help="movement to assess (default: auto, with a confidence)")
+    p.add_argument("--format", choices=("json", "md", "html"), default="md")
+    p.add_argument("--out", help="write the report here instead of stdout "
+                                 "(md: plots go to <out>_plots/)")
+    p.add_argument("--template", help="template JSON (default: the shipped one)")
+    p.add_argument("--arm-swing", dest="arm_swing", action="store_true", default=None,
+                   help="score arm-swing faults even when the arms barely move")
+    p.add_argument("--no-arm-swing", dest="arm_swing", action="store_false",
+                   help="never score arm-swing faults (a jump done without arms by design)")
+    p.add_argument("--fallback-events", action="store_true",
+                   help="when MotionDTW finds no match, take keyframes from the rule-based "
+                        "events instead of stopping (the report says so)")
+    p.set_defaults(func=_cmd_analyze)
+
     tp = sub.add_parser("template", help="expert templates").add_subparsers(
         dest="template_command", required=True)
     p = tp.add_parser("build", help="build a template from expert recordings")
@@ -189,6 +228,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"sportsgpt: error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except BrokenPipeError:  # output piped into head/less that closed early
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("sportsgpt: interrupted", file=sys.stderr)
         return 130

@@ -96,8 +96,9 @@ def test_incorrect_squats_are_found_too_shallow(uiprmd_dir: Path) -> None:
         hits = []
         for subject in range(1, 6):
             for episode in range(1, 5):
+                # shallow squats often miss the template's gate: use the event rules then
                 r = assess(load_ui_prmd("deep_squat", subject, episode, correct=correct),
-                           "deep_squat")[0]
+                           "deep_squat", fallback_events=True)[0]
                 hits.append(any(f.fault_id == "insufficient_squat_depth" for f in r.findings))
         return float(np.mean(hits))
     correct, incorrect = depth_flag(True), depth_flag(False)
@@ -121,7 +122,7 @@ def test_2d_side_view_marks_fppa_not_assessable(cmu_dir: Path) -> None:
 
 @pytest.mark.integration
 def test_opensim_mot_gives_angle_metrics(opencap_dir: Path) -> None:
-    r = assess(load_opencap_sample("jump2"), "countermovement_jump")[0]
+    r = assess(load_opencap_sample("jump2"), "countermovement_jump", fallback_events=True)[0]
     by = {m.id: m for m in r.metrics}
     for mid in ("knee_angle_at_takeoff", "hip_angle_at_takeoff", "knee_flexion_at_bottom",
                 "knee_flexion_at_initial_contact", "peak_knee_flexion_landing"):

@@ -202,7 +202,7 @@ def _from_events(kin: AngleSequence, template: Template, why: str) -> list[Repet
         return []
     out = []
     for ev in found:
-        kfs = [KeyframeOut(name=n, frame=f, time_s=f / kin.fps, method="refined")
+        kfs = [KeyframeOut(name=n, frame=f, time_s=f / kin.fps, method="events")
                for n, f in ev.frames.items()]
         out.append(Repetition(keyframes=kfs, phases=_phases_of(template, ev.frames, kin.fps),
                               match_quality=None, match_factor=FALLBACK_MATCH_FACTOR,
@@ -221,7 +221,7 @@ def _valid(rep: Repetition, template: Template, fps: float) -> bool:
 
 
 def repetitions(prep: Prepared, template: Template, alignment: Alignment | None = None,
-                *, fallback_events: bool = True) -> tuple[list[Repetition], list[str]]:
+                *, fallback_events: bool = False) -> tuple[list[Repetition], list[str]]:
     """Repetitions of the template's movement in a prepared recording (and notes)."""
     if alignment is None:
         alignment = align_channels(prep.kin_events, template)
@@ -427,7 +427,7 @@ def _arm_skip(results: Mapping[str, MetricResult], arm_swing: bool | None,
 
 def assess(motion: MotionSequence | AngleSequence, movement: str, *,
            template: Template | None = None, alignment: Alignment | None = None,
-           arm_swing: bool | None = None, fallback_events: bool = True
+           arm_swing: bool | None = None, fallback_events: bool = False
            ) -> list[AssessmentReport]:
     """Assess every repetition of ``movement`` in a recording (one report each).
 

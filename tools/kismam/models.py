@@ -21,7 +21,10 @@ class KeyframeOut(BaseModel):
     name: str
     frame: int
     time_s: float
-    method: Literal["refined", "transferred", "given"] = "transferred"
+    method: Literal["refined", "transferred", "given", "events"] = Field(
+        "transferred", description="refined/transferred: MotionDTW; events: the rule-based "
+        "event routine (when MotionDTW found no match and the caller allowed it); given: "
+        "by the user")
 
 
 class PhaseOut(BaseModel):

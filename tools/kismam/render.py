@@ -183,7 +183,7 @@ def caveats(report: AssessmentReport) -> list[str]:
         out.append(f"Findings with confidence below {TENTATIVE_BELOW:.0%} are marked "
                    "tentative.")
     out += list(q.notes) + list(report.notes)
-    return out
+    return list(dict.fromkeys(out))  # the same note can reach a report twice
 
 
 # --- plots --------------------------------------------------------------------------------
