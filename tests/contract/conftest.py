@@ -9,8 +9,6 @@ backends.
 
 from __future__ import annotations
 
-import importlib
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,6 +16,7 @@ import pytest
 
 from sportsgpt.graph_kb.embedded import EmbeddedStore
 from sportsgpt.graph_kb.types import KnowledgeStore
+from tests.contract.neo4j_backend import neo4j_backend
 
 Factory = Callable[[Path], Iterator[KnowledgeStore]]
 
@@ -35,23 +34,11 @@ def _embedded_hnsw(tmp_path: Path) -> Iterator[KnowledgeStore]:
     yield EmbeddedStore(tmp_path / "kb", hnsw_threshold=0)
 
 
-def _neo4j(tmp_path: Path) -> Iterator[KnowledgeStore]:
-    if not os.environ.get("SPORTSGPT_NEO4J_URI"):
-        pytest.skip("SPORTSGPT_NEO4J_URI is not set (CI sets it)")
-    module = importlib.import_module("sportsgpt.graph_kb.neo4j_store")
-    store: KnowledgeStore = module.Neo4jStore.from_env()
-    store.clear()
-    try:
-        yield store
-    finally:
-        store.clear()
-
-
 BACKENDS: dict[str, Factory] = {
     "embedded": _embedded_disk,
     "embedded-memory": _embedded_memory,
     "embedded-hnsw": _embedded_hnsw,
-    "neo4j": _neo4j,
+    "neo4j": neo4j_backend,
 }
 
 

@@ -374,9 +374,9 @@ def _csv_table(path: Path) -> tuple[_CsvLayout, FloatArray, FloatArray | None]:
     layout = _csv_layout(header, path, header_line)
     table = _fast_body(text, header_line, delim, len(header)) if delim != " " else None
     if table is not None and len(table):
-        values = table[:, layout.columns.ravel()].reshape(len(table), *layout.columns.shape)
-        times = table[:, layout.time_col] if layout.time_col is not None else None
-        return layout, np.ascontiguousarray(values), times
+        fast = table[:, layout.columns.ravel()].reshape(len(table), *layout.columns.shape)
+        fast_times = table[:, layout.time_col] if layout.time_col is not None else None
+        return layout, np.ascontiguousarray(fast), fast_times
     frames: list[list[float]] = []
     times: list[float] = []
     flat_cols = layout.columns.ravel()
