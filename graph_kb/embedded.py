@@ -171,6 +171,18 @@ def _check_props(where: str, props: dict[str, Any]) -> None:
         raise GraphIntegrityError(f"{where}: properties are not plain JSON ({exc})") from exc
 
 
+def qa_vectors(pairs: list[QAPair], embeddings: Any) -> FloatArray:
+    """Unit-length float vectors, one per pair (any backend's ``upsert_qa`` check)."""
+    try:
+        vectors = normalise_rows(np.asarray(embeddings))
+    except EmbeddingError as exc:
+        raise KnowledgeStoreError(f"upsert_qa: {exc}") from exc
+    if vectors.shape[0] != len(pairs):
+        raise KnowledgeStoreError(f"upsert_qa: {len(pairs)} pairs but {vectors.shape[0]} "
+                                  "vectors")
+    return vectors
+
+
 class EmbeddedStore(KnowledgeStore):
     """In-process :class:`KnowledgeStore` with atomic JSON/JSONL/npy persistence.
 
@@ -422,13 +434,7 @@ class EmbeddedStore(KnowledgeStore):
         """
         if not pairs:
             return
-        try:
-            vectors = normalise_rows(np.asarray(embeddings))
-        except EmbeddingError as exc:
-            raise KnowledgeStoreError(f"upsert_qa: {exc}") from exc
-        if vectors.shape[0] != len(pairs):
-            raise KnowledgeStoreError(f"upsert_qa: {len(pairs)} pairs but {vectors.shape[0]} "
-                                      "vectors")
+        vectors = qa_vectors(pairs, embeddings)
         if self._dim is not None and vectors.shape[1] != self._dim:
             raise KnowledgeStoreError(f"upsert_qa: vectors have dimension {vectors.shape[1]}, "
                                       f"the store holds dimension {self._dim}")

@@ -50,7 +50,12 @@ from pydantic import ValidationError
 
 from sportsgpt.core.errors import MissingDependencyError
 from sportsgpt.graph_kb import cypher
-from sportsgpt.graph_kb.embedded import GraphIntegrityError, KnowledgeStoreError, tokenize
+from sportsgpt.graph_kb.embedded import (
+    GraphIntegrityError,
+    KnowledgeStoreError,
+    qa_vectors,
+    tokenize,
+)
 from sportsgpt.graph_kb.embeddings import EmbeddingError, normalise_rows
 from sportsgpt.graph_kb.schema import NODE_LABELS, RELATION_TYPES
 from sportsgpt.graph_kb.types import (
@@ -510,13 +515,7 @@ class Neo4jStore(KnowledgeStore):
         """
         if not pairs:
             return
-        try:
-            vectors = normalise_rows(np.asarray(embeddings))
-        except EmbeddingError as exc:
-            raise KnowledgeStoreError(f"upsert_qa: {exc}") from exc
-        if vectors.shape[0] != len(pairs):
-            raise KnowledgeStoreError(f"upsert_qa: {len(pairs)} pairs but {vectors.shape[0]} "
-                                      "vectors")
+        vectors = qa_vectors(pairs, embeddings)
         dim = int(vectors.shape[1])
         if dim != self._dim:
             if self._qa_count() > 0:

@@ -7,6 +7,7 @@ import math
 import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -101,6 +102,21 @@ def check_fps(fps: float, path: Path, *, field: str = "fps", line: int | None = 
     if not math.isfinite(fps) or fps <= 0 or fps > 10_000:
         raise MotionFileError(path, f"implausible frame rate {fps!r} Hz", line=line, field=field)
     return float(fps)
+
+
+View2D = Literal["sagittal", "frontal", "unknown"]
+
+
+def check_view_2d(view: object, path: Path) -> View2D:
+    """Validate a 2D ``view=`` reader option."""
+    if view == "sagittal":
+        return "sagittal"
+    if view == "frontal":
+        return "frontal"
+    if view == "unknown":
+        return "unknown"
+    raise MotionFileError(path, f"view must be 'sagittal', 'frontal' or 'unknown', got {view!r}",
+                          field="view")
 
 
 def z_up_to_y_up(xyz: FloatArray) -> FloatArray:

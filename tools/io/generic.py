@@ -69,6 +69,7 @@ from sportsgpt.tools.io._common import (
     build_motion,
     check_file,
     check_fps,
+    check_view_2d,
     map_to_canonical,
     parse_float,
     read_text,
@@ -100,7 +101,6 @@ FRAME_COLUMNS: Final[frozenset[str]] = frozenset({"frame"})
 _AXES: Final[tuple[str, ...]] = ("x", "y", "z")
 _NPY_MAGIC: Final[bytes] = b"\x93NUMPY"
 _ZIP_MAGIC: Final[bytes] = b"PK\x03\x04"
-_VIEWS_2D: Final[frozenset[str]] = frozenset({"sagittal", "frontal", "unknown"})
 _NUMPY_ERRORS = (ValueError, TypeError, OSError, EOFError, zlib.error, zipfile.BadZipFile,
                  zipfile.LargeZipFile, NotImplementedError, RuntimeError, KeyError,
                  UnicodeError, OverflowError, SyntaxError, tokenize.TokenError)
@@ -197,14 +197,7 @@ def _view(view: object, path: Path, dim: int) -> View:
             raise MotionFileError(path, f"view={view!r} applies to 2D data only; this file is 3D",
                                   field="view")
         return "3d"
-    if view == "sagittal":
-        return "sagittal"
-    if view == "frontal":
-        return "frontal"
-    if view == "unknown":
-        return "unknown"
-    raise MotionFileError(path, f"view must be one of {sorted(_VIEWS_2D)}, got {view!r}",
-                          field="view")
+    return check_view_2d(view, path)
 
 
 @dataclass(frozen=True)

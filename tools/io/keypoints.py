@@ -108,16 +108,18 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final, Literal
+from typing import Final
 
 import numpy as np
 
 from sportsgpt.core.errors import MotionFileError
 from sportsgpt.tools.io._common import (
     MAX_DECLARED_FRAMES,
+    View2D,
     build_motion,
     check_file,
     check_fps,
+    check_view_2d,
     map_to_canonical,
     parse_float,
     read_head,
@@ -135,7 +137,6 @@ from sportsgpt.tools.skeleton import (
 )
 
 Mapping_ = Mapping[str, str | tuple[str, ...]]
-View2D = Literal["sagittal", "frontal", "unknown"]
 
 # --- skeletons -----------------------------------------------------------------
 
@@ -255,17 +256,6 @@ def _real(value: object, path: Path, name: str) -> float:
     return float(value)
 
 
-def _view_option(view: object, path: Path) -> View2D:
-    if view == "sagittal":
-        return "sagittal"
-    if view == "frontal":
-        return "frontal"
-    if view == "unknown":
-        return "unknown"
-    raise MotionFileError(path, f"view must be 'sagittal', 'frontal' or 'unknown', got {view!r}",
-                          field="view")
-
-
 def _image_size(size: object, path: Path) -> tuple[float, float] | None:
     if size is None:
         return None
@@ -297,7 +287,7 @@ def keypoint_options(path: Path, *, fps: object = None, subject_height_m: object
     if isinstance(person, bool) or not isinstance(person, int) or person < 0:
         raise MotionFileError(path, f"person must be an index >= 0, got {person!r}",
                               field="person")
-    return KeypointOptions(rate, height, _view_option(view, path), conf, person,
+    return KeypointOptions(rate, height, check_view_2d(view, path), conf, person,
                            _image_size(image_size, path))
 
 
