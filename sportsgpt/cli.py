@@ -134,6 +134,44 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_kb(args: argparse.Namespace) -> int:
+    from sportsgpt.graph_kb import build as kb
+
+    if args.kb_command == "build":
+        report, stats = kb.kb_build(model=args.model, rebuild=args.rebuild)
+        data: Any = {"nodes": report.nodes, "relations": report.relations,
+                     "qa_pairs": report.qa_pairs, "notes": report.notes, "stats": stats}
+    elif args.kb_command == "ingest":
+        data = kb.kb_ingest(Path(args.path), model=args.model, batch_size=args.batch_size,
+                            progress=not args.no_progress, restart=args.restart
+                            ).model_dump(mode="json")
+    elif args.kb_command == "stats":
+        data = kb.kb_stats()
+    else:
+        hits = kb.kb_search(args.query, k=args.k, movement=args.movement, fault=args.fault,
+                            tier=args.tier, model=args.model,
+                            reranker=Path(args.reranker) if args.reranker else None)
+        if args.format == "text":
+            print(_format_hits(hits))
+            return 0
+        data = [h.model_dump(mode="json") for h in hits]
+    print(json.dumps(data, indent=2))
+    return 0
+
+
+def _format_hits(hits: list[Any]) -> str:
+    if not hits:
+        return "no answers found"
+    lines = []
+    for i, h in enumerate(hits, 1):
+        lines.append(f"{i}. [{h.qa.id}] {h.qa.question}  (score {h.score:.4f})")
+        lines.append(f"   {h.qa.answer}")
+        for src in h.sources:
+            where = f"https://doi.org/{src.doi}" if src.doi else (src.url or "")
+            lines.append(f"   source {src.id}: {src.title} {where}".rstrip())
+    return "\n".join(lines)
+
+
 def _cmd_template_build(args: argparse.Namespace) -> int:
     from sportsgpt.api import build_template_from_files
 
@@ -204,6 +242,33 @@ def build_parser() -> argparse.ArgumentParser:
                    help="when MotionDTW finds no match, take keyframes from the rule-based "
                         "events instead of stopping (the report says so)")
     p.set_defaults(func=_cmd_analyze)
+
+    kb = sub.add_parser("kb", help="the knowledge graph and QA store").add_subparsers(
+        dest="kb_command", required=True)
+    p = kb.add_parser("build", help="build the store from the curated content")
+    p.add_argument("--rebuild", action="store_true", help="clear the store first")
+    p.add_argument("--model", help="sentence-transformers model name or path "
+                                   "(default: the packaged all-MiniLM-L6-v2)")
+    p.set_defaults(func=_cmd_kb)
+    p = kb.add_parser("ingest", help="stream QA pairs from a JSONL file (resumable)")
+    p.add_argument("path")
+    p.add_argument("--model")
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--restart", action="store_true", help="ignore a saved checkpoint")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_cmd_kb)
+    p = kb.add_parser("stats", help="counts of nodes, relations and QA pairs")
+    p.set_defaults(func=_cmd_kb)
+    p = kb.add_parser("search", help="hybrid search over the QA pairs, with sources")
+    p.add_argument("query")
+    p.add_argument("-k", type=int, default=5)
+    p.add_argument("--movement")
+    p.add_argument("--fault")
+    p.add_argument("--tier", choices=("curated", "ingested"))
+    p.add_argument("--model")
+    p.add_argument("--reranker", help="cross-encoder model path (optional re-ranking)")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(func=_cmd_kb)
 
     tp = sub.add_parser("template", help="expert templates").add_subparsers(
         dest="template_command", required=True)
