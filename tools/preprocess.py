@@ -106,7 +106,7 @@ AUTO_CUTOFF_RANGE_HZ: tuple[float, float] = (6.0, 12.0)
 NYQUIST_CAP = 0.4
 """An automatic cutoff never exceeds this fraction of the Nyquist frequency."""
 
-RESIDUAL_WINDOW_S = 30.0
+RESIDUAL_WINDOW_S = 10.0
 """Longest stretch of the clip the residual analysis looks at, in seconds."""
 
 JITTER_CUTOFF_HZ = 12.0
