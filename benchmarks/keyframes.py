@@ -176,11 +176,13 @@ def v_2d(t: Trial) -> list[tuple[MotionSequence, dict[str, int]]]:
 def v_two(t: Trial) -> list[tuple[MotionSequence, dict[str, int]]]:
     p = t.motion.positions
     gap = np.repeat(p[-1:], round(0.5 * FPS), 0)
-    second = p - p[:1] + p[-1:]  # continue from where the first jump ended
+    shift = p[-1:] - p[:1]
+    shift[..., 1] = 0.0  # continue horizontally from where the first jump ended, same floor
+    second = p + shift
     pos = np.concatenate([p, gap, second])
-    shift = len(p) + len(gap)
+    offset = len(p) + len(gap)
     return [(t.motion.replace(positions=pos), t.ref),
-            (t.motion.replace(positions=pos), {k: v + shift for k, v in t.ref.items()})]
+            (t.motion.replace(positions=pos), {k: v + offset for k, v in t.ref.items()})]
 
 
 VARIANTS: dict[str, Variant] = {

@@ -5,7 +5,7 @@ features over the athlete's whole recording gives, for every end frame, the
 best-matching span and its cost per template frame; non-maximum suppression
 keeps non-overlapping spans whose normalised cost is at most the threshold
 (by default the template's ``match_threshold``, 1.5 times the 90th percentile of
-its own experts' costs, at least 1). No span under it means an explicit "no <movement>
+its own experts' costs, at least 3). No span under it means an explicit "no <movement>
 found" result, never a forced alignment. Match quality is
 ``1 - cost / threshold`` in [0, 1]: 1 for a perfect match, 0 at the threshold.
 
