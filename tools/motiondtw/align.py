@@ -113,15 +113,23 @@ class Alignment(BaseModel):
 def athlete_features(kin: AngleSequence, template: Template, channels: tuple[str, ...],
                      stage: int = 2) -> FloatArray:
     """Normalised features of a recording on a subset of the template's channels."""
+    return _normalise(_athlete_raw(kin, template, channels), template, channels, stage)
+
+
+def _athlete_raw(kin: AngleSequence, template: Template, channels: tuple[str, ...]
+                 ) -> FloatArray:
     if abs(kin.fps - template.fps) > 1e-6:
         raise MotionDataError(f"recording at {kin.fps:g} Hz, template at {template.fps:g} Hz: "
                               "resample first (resample_channels)")
+    return raw_features(channel_matrix(kin, channels), kin.fps)
+
+
+def _normalise(raw: FloatArray, template: Template, channels: tuple[str, ...],
+               stage: int) -> FloatArray:
     cols = template_columns(template, channels)
-    values = channel_matrix(kin, channels)
     a, b = ((template.find_alpha, template.find_beta) if stage == 1
             else (template.alpha, template.beta))
-    return normalise_features(raw_features(values, kin.fps),
-                              np.asarray(template.feature_mean)[cols],
+    return normalise_features(raw, np.asarray(template.feature_mean)[cols],
                               np.asarray(template.feature_std)[cols], a, b)
 
 
@@ -281,9 +289,10 @@ def align_channels(kin: AngleSequence, template: Template, *,
     threshold *= float(w.sum() / w_all.sum())  # fewer channels, proportionally less cost
     work = kin if abs(kin.fps - template.fps) < 1e-6 else resample_channels(kin, template.fps)
     scale = kin.fps / template.fps
-    find_a, find_t = (athlete_features(work, template, channels, stage=1),
-                      np.ascontiguousarray(template.features(stage=1)[:, cols]))
-    feats = athlete_features(work, template, channels)
+    raw = _athlete_raw(work, template, channels)
+    find_a = _normalise(raw, template, channels, stage=1)
+    find_t = np.ascontiguousarray(template.features(stage=1)[:, cols])
+    feats = _normalise(raw, template, channels, stage=2)
     tf = np.ascontiguousarray(template.features()[:, cols])
     n = len(tf)
     base = {"movement": template.movement, "fps": kin.fps, "n_frames": kin.n_frames,

@@ -44,7 +44,11 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from sportsgpt.core.errors import MissingJointError, MotionDataError
-from sportsgpt.tools.kinematics import compute_kinematics, savgol_derivative
+from sportsgpt.tools.kinematics import (
+    compute_kinematics,
+    savgol_derivative,
+    savgol_derivative_columns,
+)
 from sportsgpt.tools.motion import AngleSequence, FloatArray, MotionSequence
 from sportsgpt.tools.preprocess import PreprocessConfig, preprocess
 
@@ -204,10 +208,8 @@ def usable_channels(kin: AngleSequence, spec: MovementSpec,
 
 def raw_features(values: FloatArray, fps: float) -> FloatArray:
     """``[θ, θ', θ'']`` per frame, ``(T, 3C)``; α and β apply after normalisation."""
-    d1 = np.column_stack([savgol_derivative(values[:, k], fps, 1)
-                          for k in range(values.shape[1])])
-    d2 = np.column_stack([savgol_derivative(values[:, k], fps, 2)
-                          for k in range(values.shape[1])])
+    d1 = savgol_derivative_columns(values, fps, 1)
+    d2 = savgol_derivative_columns(values, fps, 2)
     return np.ascontiguousarray(np.column_stack([values, d1, d2]))
 
 

@@ -22,6 +22,7 @@ is the median over experts.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import hashlib
 import json
 from importlib import resources
@@ -133,12 +134,15 @@ class Template(BaseModel):
         """Channel values, ``(T, C)``."""
         return np.asarray(self.values, dtype=np.float64)
 
+    @functools.cached_property
+    def _raw(self) -> FloatArray:
+        return raw_features(self.array(), self.fps)
+
     def features(self, stage: int = 2) -> FloatArray:
         """Normalised features of the barycenter, ``(T, 3C)``, for stage 1 or 2."""
         a, b = (self.find_alpha, self.find_beta) if stage == 1 else (self.alpha, self.beta)
-        return normalise_features(raw_features(self.array(), self.fps),
-                                  np.asarray(self.feature_mean), np.asarray(self.feature_std),
-                                  a, b)
+        return normalise_features(self._raw, np.asarray(self.feature_mean),
+                                  np.asarray(self.feature_std), a, b)
 
     def weights(self) -> FloatArray:
         """DTW weights of the feature columns."""
