@@ -29,6 +29,8 @@ def _reader_options(args: argparse.Namespace) -> dict[str, Any]:
         opts["subject_height_m"] = args.subject_height
     if args.image_size is not None:
         opts["image_size"] = tuple(args.image_size)
+    if args.joints is not None:
+        opts["joints"] = args.joints
     return opts
 
 
@@ -200,6 +202,7 @@ def _add_reader_args(p: argparse.ArgumentParser, files: bool = False) -> None:
                    help="athlete's standing height in metres (scales pixel keypoints)")
     p.add_argument("--image-size", type=int, nargs=2, metavar=("W", "H"),
                    help="video frame size in pixels (for normalised keypoints)")
+    p.add_argument("--joints", help="comma-separated joint names (for a bare .npy array)")
 
 
 def build_parser() -> argparse.ArgumentParser:
