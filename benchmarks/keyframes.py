@@ -174,11 +174,14 @@ def v_2d(t: Trial) -> list[tuple[MotionSequence, dict[str, int]]]:
 
 
 def v_two(t: Trial) -> list[tuple[MotionSequence, dict[str, int]]]:
+    """The trial twice: the second copy moved horizontally to where the first ended,
+    joined by 0.5 s of smooth transition (no jump in any coordinate)."""
     p = t.motion.positions
-    gap = np.repeat(p[-1:], round(0.5 * FPS), 0)
     shift = p[-1:] - p[:1]
-    shift[..., 1] = 0.0  # continue horizontally from where the first jump ended, same floor
+    shift[..., 1] = 0.0  # same floor
     second = p + shift
+    w = np.linspace(0.0, 1.0, round(0.5 * FPS) + 2)[1:-1, None, None]
+    gap = (1 - w) * p[-1:] + w * second[:1]
     pos = np.concatenate([p, gap, second])
     offset = len(p) + len(gap)
     return [(t.motion.replace(positions=pos), t.ref),
@@ -305,12 +308,19 @@ def loo_template(test: str, trials: dict[str, Trial]) -> tuple[Template, Trial]:
     return tpl, ref
 
 
-def match(preds: list[dict[str, int]], refs: list[dict[str, int]]) -> list[dict[str, int] | None]:
-    """Pair each reference jump with the prediction nearest in takeoff (or None)."""
+def match(preds: list[dict[str, int]], refs: list[dict[str, int]], fps: float = FPS
+          ) -> list[dict[str, int] | None]:
+    """Pair each reference jump with its own prediction: nearest takeoff within 0.5 s,
+    each prediction used once (otherwise the reference counts as missed)."""
     out: list[dict[str, int] | None] = []
+    free = list(preds)
     for r in refs:
-        best = min(preds, key=lambda p: abs(p["takeoff"] - r["takeoff"]), default=None)
-        out.append(best)
+        best = min(free, key=lambda p: abs(p["takeoff"] - r["takeoff"]), default=None)
+        if best is not None and abs(best["takeoff"] - r["takeoff"]) <= 0.5 * fps:
+            free.remove(best)
+            out.append(best)
+        else:
+            out.append(None)
     return out
 
 
@@ -339,8 +349,8 @@ def run(names: list[str], variants: list[str], methods: list[str]
                     preds = []
                 if m == "MotionDTW (refined)":
                     timing["align"].append(time.perf_counter() - t0)
-                for pred, (_, ref) in zip(match(preds, [c[1] for c in cases]), cases,
-                                          strict=True):
+                for pred, (_, ref) in zip(match(preds, [c[1] for c in cases], motion.fps),
+                                          cases, strict=True):
                     score(pred, ref, motion.fps, results[(v, m)])
         print(f"\rscoring {i}/{len(names)} ({name})      ", end="", file=sys.stderr)
     print(file=sys.stderr)
