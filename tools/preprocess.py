@@ -210,7 +210,10 @@ class PreprocessReport(BaseModel):
 
 def _tracked(pos: FloatArray) -> BoolArray:
     """(T, J) mask of samples whose every coordinate is finite."""
-    mask: BoolArray = np.isfinite(pos.sum(axis=2))  # positions hold no inf: NaN marks missing
+    total = pos[..., 0].copy()  # positions hold no inf: NaN marks missing
+    for k in range(1, pos.shape[2]):
+        total += pos[..., k]  # elementwise adds: much faster than sum over a length-3 axis
+    mask: BoolArray = np.isfinite(total)
     return mask
 
 
