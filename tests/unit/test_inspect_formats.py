@@ -164,3 +164,28 @@ def test_inspect_reads_every_format(fmt: str, tmp_path: Path, jump: MotionSequen
     assert rep["n_frames"] > 0 and rep["fps"] > 0
     assert rep["joints"] or rep["channels"]
     assert "missing_pct" in rep["quality"]
+
+
+def test_generic_csv_with_landmark_names_is_not_mediapipe(tmp_path: Path) -> None:
+    """Joints named like MediaPipe landmarks, but a generic layout (time column)."""
+    from sportsgpt.tools.io import detect_format
+
+    cols = ["time"] + [f"{j}_{a}" for j in ("nose", "left_eye_inner", "left_hip") for a in "xyz"]
+    path = tmp_path / "generic.csv"
+    path.write_text(",".join(cols) + "\n" + "\n".join(
+        ",".join(["0.0"] * len(cols)) for _ in range(3)) + "\n")
+    assert detect_format(path).name == "csv"
+
+
+def test_mediapipe_csv_header_cut_by_the_sniffer_is_still_detected(tmp_path: Path) -> None:
+    from sportsgpt.tools.io import detect_format
+    from sportsgpt.tools.io.keypoints import sniff_mediapipe
+    from sportsgpt.tools.skeleton import MEDIAPIPE_LANDMARKS
+
+    cols = ["frame", "timestamp_ms"] + [f"{lm}_{a}" for lm in MEDIAPIPE_LANDMARKS
+                                        for a in ("x", "y", "z", "visibility", "presence")]
+    header = ",".join(cols)
+    assert sniff_mediapipe(header[:1001].encode())  # cut in the middle of a column name
+    path = tmp_path / "pose.csv"
+    path.write_text(header + "\n" + ",".join(["0.5"] * len(cols)) + "\n")
+    assert detect_format(path).name == "mediapipe"

@@ -547,7 +547,9 @@ def _head_text(head: bytes) -> str:
 def _csv_header(head: bytes) -> list[str]:
     text = _head_text(head)
     line = next((ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")), "")
-    return [c.strip().lower() for c in line.split(csv_delimiter(line))]
+    cols = [c.strip().lower() for c in line.split(csv_delimiter(line))]
+    complete = text.find("\n", text.find(line) + len(line)) >= 0
+    return cols if complete else cols[:-1]  # a header longer than the head: drop the cut one
 
 
 def sniff_mediapipe(head: bytes) -> bool:
@@ -556,8 +558,20 @@ def sniff_mediapipe(head: bytes) -> bool:
     if text.startswith(("[", "{")):
         return any(f'"{k}"' in text for k in (*_MP_IMAGE_KEYS, *_MP_WORLD_KEYS, "landmark"))
     cols = set(_csv_header(head))
-    return (any(c.endswith("_visibility") for c in cols)
-            or {"nose_x", "left_eye_inner_x"} <= cols or {"0_x", "32_x"} <= cols)
+    looks_mp = (any(c.endswith("_visibility") for c in cols)
+                or {"nose_x", "left_eye_inner_x"} <= cols or {"0_x", "32_x"} <= cols)
+    # every column must be MediaPipe's: a generic CSV (with a ``time`` column) whose
+    # joints happen to carry landmark names belongs to the generic reader
+    return looks_mp and all(_is_mp_column(c) for c in cols)
+
+
+def _is_mp_column(name: str) -> bool:
+    if name in ("frame", "timestamp_ms"):
+        return True
+    stem, _, attr = name.rpartition("_")
+    known = (stem.isdigit() and int(stem) < len(MEDIAPIPE_LANDMARKS)) or \
+        stem in MEDIAPIPE_LANDMARKS
+    return known and attr in (*_MP_FIELDS, "presence")
 
 
 def _mp_person(value: object, path: Path, where: str, world: bool) -> FloatArray:
