@@ -14,7 +14,7 @@ Pipeline for one recording (details and formulas in ``docs/kismam.md``):
 3. **Metrics.** Each catalog metric is computed by its function in
    :mod:`sportsgpt.tools.kismam.metrics`, unless the input's view cannot show it.
    ``z = (value - centre) / sd`` of its target (see :meth:`Target.centre`).
-4. **Faults.** Each fault's score is the weighted mean, over its assessable
+4. **Faults.** Each fault's score is the largest, over its assessable
    terms, of the directed deviations ``max(0, -z)`` (low), ``max(0, z)``
    (high) or ``|z|`` (both); severity from the fault's thresholds (default
    mild 2, moderate 3, severe 4, i.e. 2 sd = the edge of the target range).
@@ -61,8 +61,10 @@ from sportsgpt.tools.motiondtw.templates import Template, load_template
 from sportsgpt.tools.preprocess import leg_length, preprocess
 
 NO_ARM_SWING_DEG: Final = 15.0
-"""With ``arm_swing=None`` (auto), a jump whose shoulder-flexion range before takeoff is
-under 15° is taken as the no-arm-swing variant: its arm-swing faults are not scored."""
+"""With ``arm_swing=None`` (default), a jump whose shoulder-flexion range before takeoff is
+under 15° gets a note that arm-swing faults were scored anyway: from the data alone a
+deliberate no-arm-swing jump cannot be told from a (severely) limited arm swing, and a
+coach would call the latter a fault, so only the caller (``arm_swing=False``) skips them."""
 ARM_FAULTS: Final = ("limited_arm_swing", "late_arm_swing")
 VIEW_FACTOR: Final = {"3d": 1.0, "angles": 1.0, "sagittal": 0.8, "frontal": 0.8, "unknown": 0.6}
 """Confidence factor of the input kind (2D views lose depth; unknown view more so)."""
@@ -351,30 +353,33 @@ def score_fault(fault: FaultSpec, catalog: MovementCatalog,
                                                               str | None]:
     """Score, coverage, evidence and the rationale's metric clause of one fault.
 
-    Evidence is ordered by contribution (largest first); the score is NaN when no term
-    is assessable.
+    The score is the **largest** directed deviation over the fault's assessable terms
+    (not their weighted mean): a fault's terms are alternative signs of it (e.g. trunk
+    lean at the bottom *or* at takeoff), and averaging a clearly deviating sign with
+    unaffected ones diluted it below the thresholds. Evidence is ordered by deviation
+    (largest first, ties by weight), so the rationale names the metric that sets the
+    score; weights give the coverage. NaN when no term is assessable.
     """
     total = sum(t.weight for t in fault.terms)
-    used, acc, rows = 0.0, 0.0, []
+    used, rows = 0.0, []
     for term in fault.terms:
         r = results.get(term.metric)
         if r is None or r.value is None or r.z is None:
             continue
         d = directed(r.z, term.direction)
         used += term.weight
-        acc += term.weight * d
-        rows.append((term.weight * d, Evidence(
+        rows.append((d, term.weight, Evidence(
             metric_id=r.id, value=r.value, unit=r.unit, target_low=r.target_low,
             target_high=r.target_high, z=r.z, frame=r.frame, keyframe=r.keyframe)))
     if used == 0:
         return math.nan, 0.0, [], None
-    rows.sort(key=lambda x: -x[0])
-    top = rows[0][1]
+    rows.sort(key=lambda x: (-x[0], -x[1]))
+    score, top = rows[0][0], rows[0][2]
     spec = catalog.metric(top.metric_id)
     assert spec.target is not None
     clause = (f"{spec.label.lower()} {_fmt(top.value, top.unit)} vs "
               f"{spec.target.text(top.unit)}")
-    return acc / used, used / total, [e for _, e in rows], clause
+    return score, used / total, [e for _, _, e in rows], clause
 
 
 def _sources(fault: FaultSpec, catalog: MovementCatalog) -> list[str]:
@@ -418,10 +423,10 @@ def _arm_skip(results: Mapping[str, MetricResult], arm_swing: bool | None,
         return ARM_FAULTS
     if arm_swing is None and amp is not None and amp.value is not None \
             and amp.value < NO_ARM_SWING_DEG:
-        notes.append(f"arms held still (shoulder-flexion range {amp.value:.0f}° < "
-                     f"{NO_ARM_SWING_DEG:.0f}°): assessed as a jump without arm swing; "
-                     "arm-swing faults not scored (pass arm_swing=True to score them)")
-        return ARM_FAULTS
+        notes.append(f"arms almost still (shoulder-flexion range {amp.value:.0f}° < "
+                     f"{NO_ARM_SWING_DEG:.0f}°): arm-swing faults are scored; if this was a "
+                     "jump without arm swing by design, pass arm_swing=False "
+                     "(sportsgpt analyze --no-arm-swing)")
     return ()
 
 
@@ -436,8 +441,9 @@ def assess(motion: MotionSequence | AngleSequence, movement: str, *,
         movement: a catalog movement id, or ``"auto"`` (:func:`choose_movement`).
         template: the expert template (default: the packaged one).
         alignment: a MotionDTW alignment already computed for this recording.
-        arm_swing: ``True`` scores arm-swing faults, ``False`` never, ``None`` (auto)
-            skips them when the arms are held still (:data:`NO_ARM_SWING_DEG`).
+        arm_swing: ``False`` skips arm-swing faults (a jump without arm swing by
+            design); ``True`` or ``None`` score them (``None`` adds a note when the arms
+            are almost still, :data:`NO_ARM_SWING_DEG`).
         fallback_events: with no MotionDTW match, try the event rules before giving up.
 
     Raises:
