@@ -557,7 +557,7 @@ class EmbeddedStore(KnowledgeStore):
             if hits is not None:
                 return hits
         rows = np.flatnonzero(mask)
-        scores = self._matrix()[rows] @ query
+        scores = (self._matrix() @ query)[rows]  # product first: no copy of the matrix
         order = np.argsort(-scores, kind="stable")[:k]
         return [(self._rows[rows[i]]["id"], float(np.clip(scores[i], -1.0, 1.0)))
                 for i in order]

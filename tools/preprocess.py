@@ -83,6 +83,7 @@ Choices, stated once:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
@@ -976,36 +977,25 @@ def preprocess(motion: MotionSequence,
         why = "switched off" if cfg.repair_swaps is False else "not a markerless source"
         rep = _not_applied("repair_left_right_swaps", why)
     steps.append(rep)
-    if cfg.fill_gaps:
-        m, rep = fill_gaps(m, cfg.max_gap_s)
-    else:
-        rep = _not_applied("fill_gaps", "switched off")
-    steps.append(rep)
-    if cfg.lowpass:
-        m, rep = lowpass_filter(m, cfg.cutoff_hz, cfg.filter_order, target_fps=cfg.resample_fps)
-    else:
-        rep = _not_applied("lowpass_filter", "switched off")
-    steps.append(rep)
-    if cfg.resample_fps is not None:
-        m, rep = resample(m, cfg.resample_fps)
-    else:
-        rep = _not_applied("resample", "switched off")
-    steps.append(rep)
-    if cfg.normalise_ground:
-        m, rep = normalise_ground(m, cfg.ground_percentile)
-    else:
-        rep = _not_applied("normalise_ground", "switched off")
-    steps.append(rep)
-    if cfg.normalise_facing:
-        m, rep = normalise_facing(m)
-    else:
-        rep = _not_applied("normalise_facing", "switched off")
-    steps.append(rep)
-    if cfg.scale_body:
-        m, rep = scale_body(m, cfg.reference_leg_length_m)
-    else:
-        rep = _not_applied("scale_body", "switched off")
-    steps.append(rep)
+    switchable: list[tuple[str, bool, Callable[[MotionSequence], tuple[MotionSequence,
+                                                                         StepReport]]]] = [
+        ("fill_gaps", cfg.fill_gaps, lambda x: fill_gaps(x, cfg.max_gap_s)),
+        ("lowpass_filter", cfg.lowpass,
+         lambda x: lowpass_filter(x, cfg.cutoff_hz, cfg.filter_order,
+                                  target_fps=cfg.resample_fps)),
+        ("resample", cfg.resample_fps is not None,
+         lambda x: resample(x, cfg.resample_fps or x.fps)),
+        ("normalise_ground", cfg.normalise_ground,
+         lambda x: normalise_ground(x, cfg.ground_percentile)),
+        ("normalise_facing", cfg.normalise_facing, normalise_facing),
+        ("scale_body", cfg.scale_body, lambda x: scale_body(x, cfg.reference_leg_length_m)),
+    ]
+    for name, enabled, step in switchable:
+        if enabled:
+            m, rep = step(m)
+        else:
+            rep = _not_applied(name, "switched off")
+        steps.append(rep)
     quality = quality_summary(motion, swaps_repaired=swaps, max_gap_s=cfg.max_gap_s)
     return m, PreprocessReport(steps=steps, quality=quality, config=cfg)
 

@@ -33,7 +33,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from sportsgpt import __version__
-from sportsgpt.core.errors import MotionDataError, SportsGPTError
+from sportsgpt.core.errors import SportsGPTError
 from sportsgpt.tools.events import jump_events, squat_events
 from sportsgpt.tools.motion import AngleSequence, FloatArray, MotionSequence
 from sportsgpt.tools.motiondtw.dtw import dtw, subsequence_dtw
@@ -384,7 +384,4 @@ def _round(a: FloatArray) -> list[list[float]]:
 
 def check_movement_data(kin: AngleSequence, template: Template) -> tuple[str, ...]:
     """Channels of the template that the recording has (error if too few)."""
-    try:
-        return usable_channels(kin, template.spec, template.channels)
-    except MotionDataError:
-        raise
+    return usable_channels(kin, template.spec, template.channels)
