@@ -52,10 +52,11 @@ import numpy as np
 
 from sportsgpt.core.errors import SportsGPTError
 from sportsgpt.evals.fault_injection import FAULTS, MAGNITUDES, clean, inject
-from sportsgpt.graph_kb.catalog import load_catalog
+from sportsgpt.graph_kb.catalog import CATALOG_MOVEMENTS, MovementCatalog, load_catalog
 from sportsgpt.tools.datasets import list_cmu_trials, load_cmu_trial, load_ui_prmd
-from sportsgpt.tools.kismam.assess import assess
+from sportsgpt.tools.kismam.assess import assess, score_fault
 from sportsgpt.tools.kismam.models import AssessmentReport
+from sportsgpt.tools.kismam.targets import ExpertValues, derive_catalog, expert_values
 from sportsgpt.tools.motion import AngleSequence, MotionSequence
 from sportsgpt.tools.motiondtw.features import motion_channels
 from sportsgpt.tools.motiondtw.templates import Template, build_template
@@ -108,6 +109,8 @@ class Case:
     confidence: dict[str, float] = field(default_factory=dict)
     error: str | None = None
     arm_skipped: bool = False
+    arms_still: bool = False
+    scores: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
 
 
@@ -121,17 +124,58 @@ def flagged_of(reports: list[AssessmentReport]) -> tuple[set[str], dict[str, flo
     return set(out), out
 
 
-def run_case(case: Case, motion: MotionSequence, template: Template) -> Case:
+def fault_scores(reports: list[AssessmentReport], catalog: MovementCatalog
+                 ) -> dict[str, float]:
+    """Each fault's score (largest directed z), the highest over the repetitions."""
+    out: dict[str, float] = {}
+    for rep in reports:
+        results = {m.id: m for m in rep.metrics}
+        for fault in catalog.faults:
+            score = score_fault(fault, catalog, results)[0]
+            if not np.isnan(score):
+                out[fault.id] = max(out.get(fault.id, -np.inf), score)
+    return out
+
+
+def effect_table(cases: list[Case]) -> list[str]:
+    """Median fault score on the clean control vs the injected case, per fault/magnitude."""
+    clean_of = {c.trial: c for c in cases if c.fault is None}
+    lines = ["| fault | clean control: median score | mild | moderate | severe | "
+             "median shift at moderate (injected - clean) |", "|---|---:|---:|---:|---:|---:|"]
+    for fault in sorted({c.fault for c in cases if c.fault}):
+        row, shift = [], float("nan")
+        base = [clean_of[c.trial].scores[fault] for c in cases if c.fault == fault
+                and c.magnitude == "moderate" and fault in clean_of[c.trial].scores]
+        for mag in MAGNITUDES:
+            vals = [c.scores[fault] for c in cases if c.fault == fault and c.magnitude == mag
+                    and fault in c.scores]
+            row.append(fmt(float(np.median(vals))) if vals else "–")
+            if mag == "moderate":
+                d = [c.scores[fault] - clean_of[c.trial].scores[fault] for c in cases
+                     if c.fault == fault and c.magnitude == mag and fault in c.scores
+                     and fault in clean_of[c.trial].scores]
+                shift = float(np.median(d)) if d else float("nan")
+        lines.append(f"| `{fault}` | {fmt(float(np.median(base))) if base else '–'} | "
+                     f"{' | '.join(row)} | {fmt(shift)} |")
+    return lines
+
+
+def run_case(case: Case, motion: MotionSequence, template: Template,
+             catalog: MovementCatalog, arm_swing: bool | None = None) -> Case:
     """Assess one recording, filling ``case`` in place."""
     t0 = time.perf_counter()
     try:
-        reports = assess(motion, case.movement, template=template)
+        reports = assess(motion, case.movement, template=template, catalog=catalog,
+                         arm_swing=arm_swing)
     except SportsGPTError as exc:
         case.error = f"{type(exc).__name__}: {exc}"
     else:
         case.flagged, case.confidence = flagged_of(reports)
         case.arm_skipped = any("arm-swing faults not scored" in n
                                for r in reports for n in r.notes)
+        case.arms_still = any(n.startswith("arms almost still") for r in reports
+                              for n in r.notes)
+        case.scores = fault_scores(reports, catalog)
     case.seconds = time.perf_counter() - t0
     return case
 
@@ -157,21 +201,35 @@ def loo_template(test: str, chans: dict[str, AngleSequence]) -> Template:
     return build_template(others, group(test))
 
 
-def run_jumps(tests: list[str], chans: dict[str, AngleSequence]
+def run_jumps(tests: list[str], chans: dict[str, AngleSequence], values: ExpertValues
               ) -> tuple[list[Case], dict[str, list[str]]]:
-    """Clean control and every scored injected case of each test trial."""
+    """Clean control and every scored injected case of each test trial.
+
+    Targets are derived without the test trial (``derive_catalog(..., exclude=[trial])``).
+    When the clean recording's arms are almost still (the assess note), the trial is a jump
+    without arm swing by protocol and all its cases run with ``arm_swing=False``, as a
+    caller who knows the protocol would (``sportsgpt analyze --no-arm-swing``).
+    """
     out: list[Case] = []
     skipped: dict[str, list[str]] = {}
     for i, trial in enumerate(tests, 1):
         t0 = time.perf_counter()
         tpl = loo_template(trial, chans)
         mov = group(trial)
-        out.append(run_case(Case(trial, mov, None, None), clean(trial).motion, tpl))
+        cat = derive_catalog(mov, values, exclude=[trial])
+        control = run_case(Case(trial, mov, None, None), clean(trial).motion, tpl, cat)
+        arm_swing = False if control.arms_still else None
+        if control.arms_still:
+            control = run_case(Case(trial, mov, None, None), clean(trial).motion, tpl, cat,
+                               arm_swing)
+            control.arms_still = True
+        out.append(control)
         faults, skipped[trial] = scored_faults(trial)
         for fault in faults:
             for mag in MAGNITUDES:
                 motion = inject(trial, fault, mag).motion
-                out.append(run_case(Case(trial, mov, fault, mag), motion, tpl))
+                out.append(run_case(Case(trial, mov, fault, mag), motion, tpl, cat,
+                                    arm_swing))
         log(f"[jumps {i}/{len(tests)}] {trial} ({mov}): {1 + 3 * len(faults)} cases "
             f"in {time.perf_counter() - t0:.1f} s")
     return out, skipped
@@ -261,8 +319,11 @@ class Squat:
     error: str | None = None
 
 
-def run_squats(episodes: tuple[int, ...]) -> list[Squat]:
-    """Leave-one-subject-out assessment of every correct and incorrect repetition."""
+def run_squats(episodes: tuple[int, ...], values: ExpertValues) -> list[Squat]:
+    """Leave-one-subject-out assessment of every correct and incorrect repetition.
+
+    Template and template-derived targets both leave the test subject out.
+    """
     motions = {(s, e, c): load_ui_prmd("deep_squat", s, e, correct=c)
                for s in SUBJECTS for e in EPISODES for c in (True, False)}
     log(f"[squats] loaded {len(motions)} files")
@@ -273,12 +334,14 @@ def run_squats(episodes: tuple[int, ...]) -> list[Squat]:
         experts: list[MotionSequence | AngleSequence] = [
             k for (subj, _, _), k in chans.items() if subj != s]
         tpl = build_template(experts, "deep_squat")
+        cat = derive_catalog("deep_squat", values,
+                             exclude=[f"m01_s{s:02d}_e{e:02d}" for e in EPISODES])
         for e in episodes:
             for c in (True, False):
                 sq = Squat(s, e, c)
                 try:
                     reports = assess(motions[(s, e, c)], "deep_squat", template=tpl,
-                                     fallback_events=True)
+                                     fallback_events=True, catalog=cat)
                 except SportsGPTError as exc:
                     sq.error = f"{type(exc).__name__}: {exc}"
                 else:
@@ -410,9 +473,11 @@ def main() -> None:
     for i, n in enumerate(names, 1):
         chans[n] = motion_channels(load_cmu_trial(n))
         log(f"[channels {i}/{len(names)}] {n}")
-    cases, skipped = run_jumps(tests, chans)
+    log("[targets] assessing the catalogs' expert recordings")
+    values = expert_values([load_catalog(m) for m in CATALOG_MOVEMENTS])
+    cases, skipped = run_jumps(tests, chans, values)
     t_jumps = time.perf_counter() - t0
-    squats = run_squats(episodes)
+    squats = run_squats(episodes, values)
     took = time.perf_counter() - t0
 
     stats = score_jumps(cases)
@@ -466,8 +531,12 @@ def main() -> None:
         "Development split (the only data looked at while changing KISMAM): CMU "
         f"{', '.join(t for t in DEV_TRIALS if t in names)} and UI-PRMD s01-s03. "
         "Held-out: every other CMU trial and "
-        "UI-PRMD s04-s05. Targets of the catalog metrics were not re-derived per split "
-        "(see docs/kismam.md).", "",
+        "UI-PRMD s04-s05. Template-derived targets are re-derived for every test recording "
+        "without it (CMU: without the test trial; UI-PRMD: without the test subject's "
+        "repetitions), by `sportsgpt.tools.kismam.targets.derive_catalog`. Disclosure: while "
+        "adding `knee_flexion_excursion_landing` (2026-11-26) the metric values of every "
+        "clean and moderate case (both splits) were looked at, so the held-out split is "
+        "no longer untouched for that change.", "",
         "| measure (held-out) | measured | target | |", "|---|---|---|---|",
         f"| macro-F1, injected faults at moderate magnitude | {fmt(head['macro_f1'])} | "
         f">= {TARGETS['macro_f1']:.2f} | {ok(head['macro_f1'], TARGETS['macro_f1'], True)} |",
@@ -502,9 +571,15 @@ def main() -> None:
         f"{n_inj} injected cases (each scored fault x mild/moderate/severe). For each test "
         "trial the template is built from channels (`motion_channels`) of the other trials of "
         "its group (in-place 16_01-16_04 -> `countermovement_jump`; 16_05-16_10 and 118_* -> "
-        "`standing_long_jump`), once, and reused for all its cases. `assess(motion, movement, "
-        "template=...)` with default options (`arm_swing=None`: auto, "
-        "`fallback_events=False`).", "",
+        "`standing_long_jump`), once, and reused for all its cases, and so is a catalog whose "
+        "template-derived targets leave the test trial out. `assess(motion, movement, "
+        "template=..., catalog=...)` with `fallback_events=False` and `arm_swing=None`, "
+        "except on trials whose clean recording has the arms almost still (shoulder-flexion "
+        "range < 15°, assess's own note; here "
+        f"{', '.join(sorted(c.trial for c in all_controls if c.arms_still)) or 'none'}): "
+        "those are jumps without arm swing by protocol and all their cases run with "
+        "`arm_swing=False`, as a caller who knows the protocol would "
+        "(`sportsgpt analyze --no-arm-swing`).", "",
         "Detected = the fault id is among the findings (any repetition) with severity "
         "moderate or severe. Recall: over the fault's injected cases at that magnitude. "
         "Precision: over all cases at that magnitude (other faults' injected cases and the "
@@ -520,6 +595,15 @@ def main() -> None:
         f"arm-swing faults: {len(arm)}"
         + (f" ({', '.join(f'{c.trial} {c.magnitude}' for c in arm)})" if arm else "")
         + ". Those are counted as misses.", "",
+        "### Effect size: how far each injection moves its fault's score", "",
+        "Fault score = the largest directed z of the fault's metrics (what the severity "
+        "reads: mild >= 2, moderate >= 3, severe >= 4). A moderate injection that moves the "
+        "score by about 2-3 from a clean control near 0 lands around the moderate threshold, "
+        "so about half of such cases are detected whatever the pipeline does; the spread of "
+        "the experts' values (the z scale) and the injected magnitudes set this, not the "
+        "alignment or the metric computation (injected changes arrive in the metrics "
+        "nearly 1:1, e.g. 20° of knee flexion at takeoff -> 19-20°).", "",
+        *effect_table(cases), "",
         "### What was flagged on the injected cases (moderate magnitude)", "",
         *confusion(cases, "moderate"), "",
         "### Clean controls", "",

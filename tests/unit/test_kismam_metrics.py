@@ -17,6 +17,7 @@ from sportsgpt.tools.kismam.metrics import (
     jump_height_flight_time,
     knee_angle_at_takeoff,
     knee_flexion_at_initial_contact,
+    knee_flexion_excursion_landing,
     knee_fppa_landing,
     landing_time_asymmetry,
     squat_depth_knee_flexion,
@@ -90,6 +91,17 @@ def test_arm_swing_timing_needs_a_swing() -> None:
 def test_knee_flexion_at_initial_contact_takes_the_less_flexed_knee() -> None:
     kin = _seq({"knee_flexion_left": _const(35.0), "knee_flexion_right": _const(22.0)})
     assert knee_flexion_at_initial_contact(kin, None, KF, FPS).value == pytest.approx(22.0)
+
+
+def test_knee_flexion_excursion_is_peak_minus_contact_within_the_landing_window() -> None:
+    knee = _const(5.0)
+    knee[170:191] = np.linspace(30.0, 70.0, 21)  # contact at 30° (mean), bending to 70°
+    knee[191:] = 60.0
+    knee[250:] = 100.0  # a later squat, outside landing_bottom + 0.2 s: not the landing
+    kin = _seq({"knee_flexion_left": knee - 2.0, "knee_flexion_right": knee + 2.0})
+    m = knee_flexion_excursion_landing(kin, None, KF, FPS)
+    assert m.value == pytest.approx(40.0)
+    assert (m.frame, m.keyframe) == (190, "landing_bottom")
 
 
 def test_time_to_stabilisation_rule() -> None:

@@ -432,8 +432,8 @@ def _arm_skip(results: Mapping[str, MetricResult], arm_swing: bool | None,
 
 def assess(motion: MotionSequence | AngleSequence, movement: str, *,
            template: Template | None = None, alignment: Alignment | None = None,
-           arm_swing: bool | None = None, fallback_events: bool = False
-           ) -> list[AssessmentReport]:
+           arm_swing: bool | None = None, fallback_events: bool = False,
+           catalog: MovementCatalog | None = None) -> list[AssessmentReport]:
     """Assess every repetition of ``movement`` in a recording (one report each).
 
     Args:
@@ -445,6 +445,8 @@ def assess(motion: MotionSequence | AngleSequence, movement: str, *,
             design); ``True`` or ``None`` score them (``None`` adds a note when the arms
             are almost still, :data:`NO_ARM_SWING_DEG`).
         fallback_events: with no MotionDTW match, try the event rules before giving up.
+        catalog: the metric catalog and targets (default: the packaged one); the
+            diagnosis benchmark passes targets derived without the recording under test.
 
     Raises:
         MovementNotFoundError: no repetition of the movement was found.
@@ -454,7 +456,9 @@ def assess(motion: MotionSequence | AngleSequence, movement: str, *,
     movement_confidence = None
     if movement == "auto":
         movement, movement_confidence, _ = choose_movement(prep)
-    catalog = load_catalog(movement)
+    catalog = catalog or load_catalog(movement)
+    if catalog.movement != movement:
+        raise MotionDataError(f"catalog is for {catalog.movement}, not {movement}")
     template = template or load_template(movement)
     if template.movement != movement:
         raise MotionDataError(f"template is for {template.movement}, not {movement}")

@@ -436,6 +436,20 @@ def peak_knee_flexion_landing(kin: AngleSequence, motion: MotionSequence | None,
     return Measurement(v, f, "landing_bottom")
 
 
+def knee_flexion_excursion_landing(kin: AngleSequence, motion: MotionSequence | None,
+                                   keyframes: Mapping[str, int], fps: float) -> Measurement:
+    """Knee flexion displacement (LESS): peak in the landing window minus initial contact.
+
+    Both sides averaged per frame, degrees. A stiff landing shows here even when the knees
+    are flexed at contact: the joints stop bending soon after touchdown.
+    """
+    lo, hi = _landing_window(keyframes, fps)
+    knee = bilateral(kin, "knee_flexion")
+    contact = value_at(knee, lo, "knee flexion at initial contact")
+    peak, f = window(knee, lo, hi, "max", "knee flexion")
+    return Measurement(peak - contact, f, "landing_bottom")
+
+
 def peak_hip_flexion_landing(kin: AngleSequence, motion: MotionSequence | None,
                              keyframes: Mapping[str, int], fps: float) -> Measurement:
     """Peak hip flexion (mean of sides) in the landing window, degrees."""
@@ -570,7 +584,8 @@ METRIC_FUNCTIONS: Final[dict[str, MetricFunction]] = {fn.__name__: fn for fn in 
     duration_unweighting_braking, duration_propulsion, duration_flight,
     jump_height_flight_time, jump_height_pelvis_rise, takeoff_angle, jump_distance,
     landing_reach, landing_balance, knee_flexion_at_initial_contact,
-    hip_flexion_at_initial_contact, peak_knee_flexion_landing, peak_hip_flexion_landing,
+    hip_flexion_at_initial_contact, peak_knee_flexion_landing, knee_flexion_excursion_landing,
+    peak_hip_flexion_landing,
     time_to_stabilisation, knee_fppa_landing, landing_time_asymmetry,
     landing_knee_flexion_asymmetry, squat_depth_knee_flexion, hip_below_knee, knee_fppa_squat,
     heel_rise, squat_knee_asymmetry,

@@ -1,0 +1,85 @@
+"""Template-derived targets: the rule on known numbers, and the shipped catalogs reproduced."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from sportsgpt.graph_kb.catalog import CATALOG_MOVEMENTS, load_catalog
+from sportsgpt.tools.kismam.targets import (
+    TargetDerivationError,
+    derive_catalog,
+    derive_target,
+    differences,
+    expert_values,
+    load_expert,
+    recording_movement,
+)
+
+VALUES = {"a": {"m": 10.0}, "b": {"m": 14.0}, "c": {"m": 18.0}, "d": {}}
+
+
+def _target(**bounds: float) -> dict[str, Any]:
+    return {**bounds, "from": "template",
+            "experts": {"recordings": ["a", "b", "c", "d"], "n": 4, "mean": 0.0, "sd": 0.0,
+                        "sd_floor": 1.0}}
+
+
+def test_low_only_target_is_mean_minus_two_spreads() -> None:
+    out = derive_target(_target(low=0.0, sd=1.0), "m", VALUES)
+    assert out["experts"]["n"] == 3  # "d" has no value
+    assert out["experts"]["mean"] == pytest.approx(14.0)
+    assert out["experts"]["sd"] == pytest.approx(4.0)
+    assert (out["low"], out["sd"]) == (pytest.approx(6.0), pytest.approx(4.0))
+    assert "high" not in out
+
+
+def test_two_sided_target_keeps_its_shape_and_implicit_sd() -> None:
+    out = derive_target(_target(low=0.0, high=1.0), "m", VALUES)
+    assert (out["low"], out["high"]) == (pytest.approx(6.0), pytest.approx(22.0))
+    assert "sd" not in out
+
+
+def test_floor_and_exclusion() -> None:
+    out = derive_target(_target(high=0.0, sd=1.0), "m", VALUES, frozenset({"a", "c"}))
+    assert out["experts"]["recordings"] == ["b", "d"]
+    assert out["experts"]["sd"] == 0.0  # one value: no spread, the floor is used
+    assert (out["high"], out["sd"]) == (pytest.approx(16.0), pytest.approx(1.0))
+
+
+def test_no_expert_value_is_a_typed_error() -> None:
+    with pytest.raises(TargetDerivationError, match="no expert value"):
+        derive_target(_target(low=0.0, sd=1.0), "m", VALUES, frozenset({"a", "b", "c"}))
+
+
+@pytest.mark.parametrize(("name", "movement"), [
+    ("16_01", "countermovement_jump"), ("16_04.amc", "countermovement_jump"),
+    ("16_05", "standing_long_jump"), ("118_04", "standing_long_jump"),
+    ("m01_s03_e07", "deep_squat")], ids=lambda x: str(x))
+def test_recording_movement(name: str, movement: str) -> None:
+    assert recording_movement(name) == movement
+
+
+@pytest.mark.parametrize("name", ["squat_01", "m03_s01_e01", ""], ids=repr)
+def test_unknown_recording_names_are_typed_errors(name: str) -> None:
+    with pytest.raises(TargetDerivationError, match="unknown expert recording"):
+        recording_movement(name)
+    with pytest.raises(TargetDerivationError):
+        load_expert(name)
+
+
+@pytest.mark.slow
+def test_shipped_catalog_targets_are_reproduced(cmu_dir: Path, uiprmd_dir: Path) -> None:
+    """The numbers in graph_kb/catalog/*.json are what the rule gives on the experts today."""
+    values = expert_values([load_catalog(m) for m in CATALOG_MOVEMENTS])
+    assert [d for m in CATALOG_MOVEMENTS for d in differences(m, values)] == []
+    # leaving one expert out changes that expert's targets, and only by its own influence
+    loo = derive_catalog("standing_long_jump", values, exclude=["118_04"])
+    knee = loo.metric("knee_angle_at_takeoff").target
+    assert knee is not None and knee.experts is not None
+    assert "118_04" not in knee.experts.recordings
+    rest = [values[r]["knee_angle_at_takeoff"] for r in knee.experts.recordings]
+    assert knee.experts.mean == pytest.approx(float(np.mean(rest)), abs=1e-3)
