@@ -427,8 +427,10 @@ def main() -> None:
         "no prediction (MotionDTW found no span).", "",
         "Tuning disclosure: the stage-2 derivative weights (alpha=2, beta=0.5) were chosen "
         "on leave-one-out errors of 14 of these 29 trials (see "
-        "`sportsgpt.tools.motiondtw.features`); the template match thresholds were set by "
-        "looking at costs on these recordings and on UI-PRMD squats and lunges.", "",
+        "`sportsgpt.tools.motiondtw.features`); the stage-1 match thresholds were calibrated "
+        "in-sample between the costs of these recordings (and UI-PRMD squats, OpenCap) and "
+        "the costs of other movements (`python -m sportsgpt.tools.motiondtw.calibrate`, "
+        "`tools/motiondtw/templates/CALIBRATION.md`).", "",
         "Caveat: MotionDTW's refinement uses the same kinds of kinematic events as the "
         "reference routine (within +-0.1 s of the transferred frame), so the refined rows "
         "are favoured by construction; the transfer-only rows are the alignment alone.", "",

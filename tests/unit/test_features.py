@@ -4,7 +4,14 @@ import numpy as np
 import pytest
 
 from sportsgpt.tools.kinematics import savgol_derivative, savgol_derivative_columns
-from sportsgpt.tools.motiondtw.features import normalise_features, raw_features, std_floor
+from sportsgpt.tools.motiondtw.features import (
+    MOVEMENTS,
+    column_weights,
+    normalise_features,
+    raw_features,
+    scale_amplitude,
+    std_floor,
+)
 
 
 @pytest.mark.parametrize("order", [1, 2], ids=["velocity", "acceleration"])
@@ -33,3 +40,17 @@ def test_std_floor_and_derivative_scaling() -> None:
     raw = np.ones((4, 6))
     out = normalise_features(raw, np.zeros(6), np.ones(6), alpha=2.0, beta=0.5)
     assert out[0].tolist() == [1.0, 1.0, 2.0, 2.0, 0.5, 0.5]
+
+
+def test_scale_amplitude_keeps_the_first_frame(rng: np.random.Generator) -> None:
+    x = rng.normal(size=(20, 3))
+    half = scale_amplitude(x, 0.5)
+    np.testing.assert_allclose(half[0], x[0])
+    np.testing.assert_allclose(half - x[0], 0.5 * (x - x[0]))
+
+
+def test_finding_weights_leave_out_arms_and_trunk_for_jumps() -> None:
+    spec = MOVEMENTS["countermovement_jump"]
+    chans = ("knee_flexion_left", "shoulder_flexion_left", "trunk_inclination")
+    assert column_weights(spec, chans, stage=1).tolist() == [1.0, 0.0, 0.0] * 3
+    assert column_weights(spec, chans).tolist() == [1.0, 0.25, 0.5] * 3

@@ -42,7 +42,7 @@ def test_jump2(opencap_dir: Path) -> None:
     assert isinstance(a, AngleSequence)
     assert a.n_frames == 1419
     assert a.fps == pytest.approx(240.0, rel=1e-5)
-    assert a.values.shape == (1419, 35)
+    assert a.values.shape == (1419, 38)  # 35 coordinates + hip_flexion_r/l + trunk_inclination
     height = a.channel("pelvis_height")
     assert np.median(height[:100]) == pytest.approx(1.07, abs=0.02)
     assert height.max() == pytest.approx(1.73, abs=0.01)

@@ -35,8 +35,37 @@ LaiUhlrich 2022, the model OpenCap uses):
 * ``lumbar_extension`` > 0 is extension; ``arm_flex`` > 0 shoulder flexion;
   ``elbow_flex`` > 0 elbow flexion;
 * ``pelvis_tilt/list/rotation`` keep OpenSim's names and signs (rotations
-  about the ground Z, X and Y axes); ``pelvis_ty`` (``pelvis_height``) is the
-  pelvis origin's height in the Y-up ground frame.
+  about the ground Z, X and Y axes; ``pelvis_tilt`` < 0 is anterior tilt);
+  ``pelvis_ty`` (``pelvis_height``) is the pelvis origin's height in the Y-up
+  ground frame.
+
+Mapping to the project's conventions (``docs/kinematics.md``), all in the
+sagittal plane (the first rotation of each OpenSim joint is about the
+segment's Z axis, which the sagittal angles below add up along):
+
+* ``hip_flexion_{side}``: ours is the thigh relative to the *trunk* (the
+  downward thorax->pelvis line); OpenSim's ``hip_flexion_r/l`` is the femur
+  relative to the *pelvis*, and the torso sits on the pelvis through
+  ``lumbar_extension``. So ``hip_flexion_{side} = hip_flexion_{r,l} -
+  lumbar_extension`` (a flexed lumbar spine opens the trunk-thigh angle). The
+  pelvis-relative value is kept under its OpenSim name ``hip_flexion_r/l``.
+  Without a ``lumbar_extension`` column the torso is taken as rigid on the
+  pelvis (both conventions then agree) and a note says so.
+* ``trunk_inclination`` (forward lean > 0 from vertical) is derived when the
+  file has ``pelvis_tilt``: the torso's sagittal orientation in the ground is
+  ``pelvis_tilt + lumbar_extension`` (positive = leaning back), so
+  ``trunk_inclination = -(pelvis_tilt + lumbar_extension)``. Approximation:
+  ours is the pelvis->thorax line, OpenSim's the torso body's Y axis; they
+  differ by the model's fixed offsets (a few degrees; OpenCap's standing
+  trials read 5-9 deg forward).
+* ``shoulder_flexion_{side}`` = ``arm_flex_r/l``: both are the upper arm
+  relative to the trunk (ours the downward trunk line, OpenSim the torso), so
+  no conversion; ``arm_add``/``arm_rot`` are ignored (sagittal projection).
+* Knee and ankle: as above (``ankle_angle`` vs ours: the same sign, a fixed
+  offset from the foot line's definition).
+* Not available from coordinates alone: foot heights and foot contact (they
+  need the model's forward kinematics), so event refinement that needs them
+  keeps transferred frames.
 """
 
 from __future__ import annotations
@@ -242,6 +271,43 @@ def _convert(names: list[str], values: FloatArray, in_degrees: bool, knee_sign: 
     return channels, units, np.stack(cols, axis=1) if cols else np.zeros((len(values), 0))
 
 
+def to_project_conventions(channels: list[str], units: list[AngleUnit], data: FloatArray,
+                           notes: list[str]) -> tuple[list[str], list[AngleUnit], FloatArray]:
+    """Trunk-relative hip flexion and trunk inclination (module docstring, "Mapping")."""
+    cols = {c: data[:, i] for i, c in enumerate(channels)}
+    lumbar = cols.get("lumbar_extension")
+    extra_names: list[str] = []
+    extra_cols: list[FloatArray] = []
+    out = data.copy()
+    for side, code in (("right", "r"), ("left", "l")):
+        name = f"hip_flexion_{side}"
+        if name not in cols:
+            continue
+        if lumbar is None:
+            notes.append(f"no lumbar_extension: {name} taken relative to the pelvis "
+                         "(torso assumed rigid on the pelvis)")
+            continue
+        out[:, channels.index(name)] = cols[name] - lumbar
+        extra_names.append(f"hip_flexion_{code}")
+        extra_cols.append(cols[name])
+    if lumbar is not None and extra_names:
+        notes.append("hip_flexion_{left,right} = hip_flexion_{l,r} - lumbar_extension "
+                     "(thigh relative to the trunk); OpenSim's pelvis-relative values kept "
+                     "as hip_flexion_{l,r}")
+    if "pelvis_tilt" in cols and "trunk_inclination" not in cols:
+        tilt = cols["pelvis_tilt"] + (lumbar if lumbar is not None else 0.0)
+        extra_names.append("trunk_inclination")
+        extra_cols.append(-tilt)
+        notes.append("trunk_inclination = -(pelvis_tilt + lumbar_extension)"
+                     if lumbar is not None else
+                     "trunk_inclination = -pelvis_tilt (no lumbar_extension column)")
+    if not extra_names:
+        return channels, units, out
+    degrees: list[AngleUnit] = ["deg"] * len(extra_names)
+    return ([*channels, *extra_names], [*units, *degrees],
+            np.column_stack([out, *extra_cols]))
+
+
 def read(path: Path, *, in_degrees: bool | None = None,
          knee_sign: KneeSign = "auto") -> AngleSequence:
     """Read an OpenSim ``.mot``/``.sto`` coordinate file as joint angles.
@@ -269,6 +335,7 @@ def read(path: Path, *, in_degrees: bool | None = None,
                                   field=name)
     fps = _fps(values[:, 0], path)
     channels, units, data = _convert(names[1:], values[:, 1:], degrees, knee_sign, notes)
+    channels, units, data = to_project_conventions(channels, units, data, notes)
     if not channels:
         raise MotionFileError(path, "no coordinate columns besides time")
     source = SourceInfo(path=str(path), format="mot",

@@ -2,12 +2,21 @@
 
 Stage 1 (**find**): subsequence DTW (open begin and end) of the template's
 features over the athlete's whole recording gives, for every end frame, the
-best-matching span and its cost per template frame; non-maximum suppression
-keeps non-overlapping spans whose normalised cost is at most the threshold
-(by default the template's ``match_threshold``, 1.5 times the 90th percentile of
-its own experts' costs, at least 3). No span under it means an explicit "no <movement>
-found" result, never a forced alignment. Match quality is
-``1 - cost / threshold`` in [0, 1]: 1 for a perfect match, 0 at the threshold.
+best-matching span and its cost per template frame. It uses the movement's
+*finding* weights (:attr:`MovementSpec.find_weights
+<sportsgpt.tools.motiondtw.features.MovementSpec.find_weights>`: no arms and no
+trunk, which vary with technique) and searches over amplitudes
+(:func:`~sportsgpt.tools.motiondtw.templates.stage1_profile`: the template
+made shallower or deeper, the cost measured in the athlete's own amplitude), so
+a shallow squat or a high jump is found and then judged. Non-maximum
+suppression keeps non-overlapping spans whose normalised cost is at most the
+threshold (by default the template's ``match_threshold``, calibrated between
+the costs of recordings of the movement and of other movements:
+:mod:`~sportsgpt.tools.motiondtw.calibrate`, ``templates/CALIBRATION.md``).
+No span under it means an explicit "no <movement> found" result, never a
+forced alignment. Match quality is ``1 - cost / threshold`` in [0, 1]: 1 for a
+perfect match, 0 at the threshold; ``Span.amplitude`` is the amplitude that
+matched.
 
 Stage 2 (**align**): constrained DTW (Sakoe–Chiba band, ``band="slanted"``,
 half-width :data:`BAND_FRACTION` of the longer sequence) between the template
@@ -30,17 +39,17 @@ from typing import Final, Literal
 import numpy as np
 from pydantic import BaseModel
 
-from sportsgpt.core.errors import MotionDataError
+from sportsgpt.core.errors import MissingJointError, MotionDataError
 from sportsgpt.tools.events import MIN_FLIGHT_S, ONSET_SPEED_MPS, walk_to_still
 from sportsgpt.tools.motion import AngleSequence, FloatArray, MotionSequence
-from sportsgpt.tools.motiondtw.dtw import dtw, find_matches, subsequence_dtw
+from sportsgpt.tools.motiondtw.dtw import SubsequenceProfile, dtw, find_matches
 from sportsgpt.tools.motiondtw.features import (
     channel_matrix,
     motion_channels,
     normalise_features,
     raw_features,
 )
-from sportsgpt.tools.motiondtw.templates import Template, check_movement_data
+from sportsgpt.tools.motiondtw.templates import Template, check_movement_data, stage1_profile
 
 DEFAULT_THRESHOLD: Final = None
 """``None``: use the template's own ``match_threshold`` (derived from its experts)."""
@@ -54,7 +63,12 @@ REFINE_WINDOW_S: Final = 0.1
 ONSET_WINDOW_S: Final = 0.5
 """Onsets and ends sit in flat, slowly changing stretches where the warping path
 is loose, so their search reaches further (but never past the neighbouring
-keyframes)."""
+keyframes). So does a squat's ``bottom``: a slow turn, often held (UI-PRMD
+incorrect s02 e02: the transferred bottom lay 0.41 s after the pelvis minimum)."""
+LANDING_BOTTOM_WINDOW_S: Final = 0.5
+"""When the warping path squeezes the landing (a jump whose landing differs from the
+template's), ``landing`` falls back to the end of the flight that starts at the refined
+takeoff and ``landing_bottom`` to the pelvis minimum within this many seconds after it."""
 MAX_MATCHES: Final = 20
 
 Method = Literal["refined", "transferred"]
@@ -91,6 +105,8 @@ class Span(BaseModel):
     match_quality: float
     keyframes: list[Keyframe]
     phases: list[Phase]
+    amplitude: float = 1.0
+    """The template amplitude (relative to the experts') that matched best in stage 1."""
 
 
 class Alignment(BaseModel):
@@ -209,7 +225,8 @@ def refine_keyframe(name: str, frame: int, kin: AngleSequence,
         reach = round(ONSET_WINDOW_S * kin.fps)
         return _refine_still(name, frame, kin, max(lo_bound, frame - reach),
                              min(hi_bound, frame + reach + 1))
-    w = max(1, round(REFINE_WINDOW_S * kin.fps))
+    reach_s = ONSET_WINDOW_S if name == "bottom" else REFINE_WINDOW_S
+    w = max(1, round(reach_s * kin.fps))
     lo, hi = max(lo_bound, frame - w), min(hi_bound, frame + w + 1)
     if hi - lo < 3:
         return frame, "transferred", "window too small"
@@ -244,12 +261,43 @@ def refine_keyframe(name: str, frame: int, kin: AngleSequence,
     return best, "refined", rule
 
 
+def _flight_end(kin: AngleSequence, takeoff: int) -> int | None:
+    """First frame with a foot on the ground after the flight that starts at ``takeoff``."""
+    air = _airborne(kin)
+    if air is None or air[takeoff] != 1.0:  # NaN counts as not airborne
+        return None
+    grounded = np.flatnonzero(air[takeoff:] != 1.0)
+    if grounded.size == 0 or grounded[0] < max(1, round(MIN_FLIGHT_S * kin.fps)):
+        return None
+    return takeoff + int(grounded[0])
+
+
+def _landing_fallback(name: str, done: dict[str, Keyframe], kin: AngleSequence
+                      ) -> tuple[int, Method, str] | None:
+    """Physical rules for a landing the windowed refinement could not place (or None)."""
+    to, land = done.get("takeoff"), done.get("landing")
+    if name == "landing" and to is not None and to.method == "refined":
+        end = _flight_end(kin, to.frame)
+        if end is not None:
+            return end, "refined", "end of the flight that starts at takeoff (first foot contact)"
+    if name == "landing_bottom" and land is not None and land.method == "refined" \
+            and kin.has("pelvis_height"):
+        hi = min(kin.n_frames, land.frame + round(LANDING_BOTTOM_WINDOW_S * kin.fps) + 1)
+        seg = kin.channel("pelvis_height")[land.frame:hi]
+        if np.isfinite(seg).any():
+            k = int(np.nanargmin(seg))
+            if 0 < k < len(seg) - 1:
+                return land.frame + k, "refined", (
+                    f"pelvis minimum within {LANDING_BOTTOM_WINDOW_S} s after landing")
+    return None
+
+
 def _keyframes(template: Template, path: np.ndarray, offset: int, kin: AngleSequence,
                start: int, scale: float, refine: bool) -> list[Keyframe]:
     names = list(template.spec.keyframes)
     moved = [min(kin.n_frames - 1, _transfer(path, template.keyframes[n], offset, scale))
              for n in names]
-    out: list[Keyframe] = []
+    out: dict[str, Keyframe] = {}
     prev = start
     for i, (name, t) in enumerate(zip(names, moved, strict=True)):
         frame, method, rule = t, "transferred", "template keyframe through the warping path"
@@ -257,11 +305,14 @@ def _keyframes(template: Template, path: np.ndarray, offset: int, kin: AngleSequ
             nxt = moved[i + 1] if i + 1 < len(moved) else kin.n_frames
             frame, method, why = refine_keyframe(name, t, kin, prev, max(nxt, prev + 1))
             rule = why if method == "refined" else f"kept the transferred frame: {why}"
+            fallback = _landing_fallback(name, out, kin) if method != "refined" else None
+            if fallback is not None:
+                frame, method, rule = fallback
         frame = max(frame, prev)
-        out.append(Keyframe(name=name, frame=frame, time_s=frame / kin.fps, method=method,
-                            transferred_frame=t, rule=rule))
+        out[name] = Keyframe(name=name, frame=frame, time_s=frame / kin.fps, method=method,
+                             transferred_frame=t, rule=rule)
         prev = frame
-    return out
+    return list(out.values())
 
 
 def _phases(template: Template, kfs: list[Keyframe], fps: float) -> list[Phase]:
@@ -269,6 +320,37 @@ def _phases(template: Template, kfs: list[Keyframe], fps: float) -> list[Phase]:
     return [Phase(name=p.name, start_frame=by[p.start], end_frame=by[p.end],
                   start_s=by[p.start] / fps, end_s=by[p.end] / fps,
                   duration_s=(by[p.end] - by[p.start]) / fps) for p in template.phases]
+
+
+def _find(raw: FloatArray, template: Template, channels: tuple[str, ...], threshold: float
+          ) -> tuple[SubsequenceProfile, FloatArray, float]:
+    """Stage 1's profile over the amplitude scales, and the threshold for these channels.
+
+    Only channels with a finding weight > 0 take part; with fewer channels than
+    the template's the threshold shrinks in proportion to their weight.
+    """
+    w_all = template.weights(stage=1)
+    c = len(template.channels)
+    used = tuple(ch for ch in channels if w_all[template.channels.index(ch)] > 0)
+    if not used:
+        raise MissingJointError(
+            [ch for ch, wt in zip(template.channels, w_all[:c], strict=True) if wt > 0],
+            channels, f"finding a {template.spec.label}")
+    cols = template_columns(template, used)
+    w = np.ascontiguousarray(w_all[cols])
+    sub = template_columns(template, used)
+    in_raw = np.array([channels.index(ch) for ch in used], dtype=np.int64)
+    k = len(channels)
+    raw_cols = np.concatenate([in_raw + block * k for block in range(3)])
+    athlete = normalise_features(raw[:, raw_cols], np.asarray(template.feature_mean)[sub],
+                                 np.asarray(template.feature_std)[sub], template.find_alpha,
+                                 template.find_beta)
+    values = template.array()[:, [template.channels.index(ch) for ch in used]]
+    profile, amplitudes = stage1_profile(
+        values, athlete, fps=template.fps, mean=np.asarray(template.feature_mean)[sub],
+        std=np.asarray(template.feature_std)[sub], spec=template.spec, weights=w,
+        scaled_raw=lambda scale: template.scaled_raw(scale)[:, sub])
+    return profile, amplitudes, threshold * float(w.sum() / w_all.sum())
 
 
 def align_channels(kin: AngleSequence, template: Template, *,
@@ -284,14 +366,10 @@ def align_channels(kin: AngleSequence, template: Template, *,
         threshold = template.match_threshold
     channels = check_movement_data(kin, template)
     cols = template_columns(template, channels)
-    w_all = template.weights()
-    w = np.ascontiguousarray(w_all[cols])
-    threshold *= float(w.sum() / w_all.sum())  # fewer channels, proportionally less cost
+    w = np.ascontiguousarray(template.weights()[cols])
     work = kin if abs(kin.fps - template.fps) < 1e-6 else resample_channels(kin, template.fps)
     scale = kin.fps / template.fps
     raw = _athlete_raw(work, template, channels)
-    find_a = _normalise(raw, template, channels, stage=1)
-    find_t = np.ascontiguousarray(template.features(stage=1)[:, cols])
     feats = _normalise(raw, template, channels, stage=2)
     tf = np.ascontiguousarray(template.features()[:, cols])
     n = len(tf)
@@ -300,7 +378,7 @@ def align_channels(kin: AngleSequence, template: Template, *,
     if work.n_frames < max(3, n // 3):
         raise MotionDataError(f"recording too short: {kin.duration_s:.2f} s, the "
                               f"{template.spec.label} template lasts {n / template.fps:.2f} s")
-    profile = subsequence_dtw(find_t, find_a, weights=w, normalization=NORMALIZATION)
+    profile, amplitudes, threshold = _find(raw, template, channels, threshold)
     matches = find_matches(profile, max_matches=max_matches, min_separation=n // 3,
                            threshold=threshold, max_overlap=MAX_OVERLAP)
     if not matches:
@@ -311,6 +389,9 @@ def align_channels(kin: AngleSequence, template: Template, *,
     spans: list[Span] = []
     for m in sorted(matches, key=lambda m: m.start):
         band = max(2, math.ceil(BAND_FRACTION * max(n, m.end - m.start + 1)))
+        amp = float(amplitudes[m.end])
+        # stage 2 keeps the experts' amplitude: aligning to the rescaled template
+        # moved the countermovement bottom of CMU 118_04/118_05 by 12-15 frames
         res = dtw(tf, feats[m.start:m.end + 1], weights=w, window=band, band="slanted")
         assert res.path is not None
         start, end = round(m.start * scale), min(kin.n_frames - 1, round(m.end * scale))
@@ -321,7 +402,8 @@ def align_channels(kin: AngleSequence, template: Template, *,
                           normalized_cost=m.normalized_cost,
                           match_quality=max(0.0, 1.0 - m.normalized_cost / threshold),
                           keyframes=kfs,
-                          phases=_phases(template, kfs, kin.fps)))
+                          phases=_phases(template, kfs, kin.fps),
+                          amplitude=amp))
     label = template.spec.label
     return Alignment(**base, spans=spans,
                      message=f"{len(spans)} {label}{'s' if len(spans) > 1 else ''} found")

@@ -26,9 +26,23 @@ normalisation, and the two stages use different values:
   (2, 0.5), against 1-3 and 6+ with (0.5, 0.25)).
 
 The relative pelvis height ``pelvis_rel_height`` is
-``(h - h_still) / h_still`` with ``h_still`` the median pelvis height over
-the frames where the pelvis is still (``|v| < 0.1 m/s``; standing dominates
-them): it compares athletes of different sizes.
+``(h - h_still) / h_still`` with ``h_still`` the standing pelvis height: the
+median over the still frames (``|v| < 0.1 m/s``) that lie within
+:data:`STANDING_BAND` (20 %) below the highest still level (their 95th
+percentile), so a long hold at the bottom of a squat (UI-PRMD incorrect
+s03 e09 holds it for 1.5 s) is not taken for standing. It compares athletes of
+different sizes.
+
+Stage 1 (finding) has its own weights (``find_weights``): for jumps the
+knees, ankles and pelvis (hips half; trunk and arms not at all: OpenCap
+``jump2`` leans its trunk to 70 deg and swings its arms overhead, CMU subject
+16 does neither, and both are jumps); for the deep squat the trunk is left
+out (UI-PRMD's incorrect squats lean forward, and a coach wants them found).
+Stage 1 also searches over ``amplitude_scales``: jumps from 0.64 to 2 times the
+experts' countermovement and rise (CMU SOURCE.md: dips of 0.09-0.38 m), squats
+from 0.4 to 1 times the experts' depth (shallow attempts; the experts are
+already near full depth). ``match_threshold`` is calibrated by
+:mod:`sportsgpt.tools.motiondtw.calibrate` (``templates/CALIBRATION.md``).
 
 Weights say what matters for each movement (see :data:`MOVEMENTS`): for jumps
 the knees, hips and the pelvis carry the timing; ankles and trunk count half;
@@ -54,6 +68,12 @@ from sportsgpt.tools.preprocess import PreprocessConfig, preprocess
 
 STILL_SPEED_MPS: Final = 0.1
 """Pelvis vertical speed below which a frame counts as still (for h_still)."""
+STANDING_BAND: Final = 0.2
+"""Still frames within this fraction below the highest still level (95th
+percentile of the still heights) count as standing; a long hold at the bottom of
+a squat is still too, but 30-55 % lower, and must not become the reference. 20 %
+keeps every near-standing still frame of the CMU jumps (a 5 % band moved the
+keyframe benchmark's countermovement bottoms of 118_02/118_05 by 12-17 frames)."""
 
 
 class PhaseSpec(BaseModel):
@@ -82,6 +102,16 @@ class MovementSpec(BaseModel):
     find_alpha: float = 0.5
     find_beta: float = 0.25
     min_channels: int = 3
+    find_weights: dict[str, float] | None = None
+    """Stage-1 (finding) weights; ``None``: the same as :attr:`weights`."""
+    amplitude_scales: tuple[float, ...] = (1.0,)
+    """Amplitudes, relative to the experts', at which stage 1 looks for the movement."""
+    match_threshold: float | None = None
+    """Calibrated stage-1 threshold (``None``: derived from the experts' costs)."""
+
+    def stage1_weights(self) -> dict[str, float]:
+        """The weights stage 1 uses (:attr:`find_weights` or :attr:`weights`)."""
+        return dict(self.find_weights if self.find_weights is not None else self.weights)
 
 
 _JUMP_KEYFRAMES = ("movement_onset", "countermovement_bottom", "takeoff", "apex", "landing",
@@ -101,20 +131,37 @@ _JUMP_WEIGHTS = {
     "pelvis_rel_height": 2.0,
 }
 
+_JUMP_FIND_WEIGHTS = {
+    "knee_flexion_left": 1.0, "knee_flexion_right": 1.0,
+    "hip_flexion_left": 0.5, "hip_flexion_right": 0.5,
+    "ankle_dorsiflexion_left": 1.0, "ankle_dorsiflexion_right": 1.0,
+    "trunk_inclination": 0.0,
+    "shoulder_flexion_left": 0.0, "shoulder_flexion_right": 0.0,
+    "pelvis_rel_height": 2.0,
+}
+_SQUAT_WEIGHTS = {"knee_flexion_left": 1.0, "knee_flexion_right": 1.0,
+                  "hip_flexion_left": 1.0, "hip_flexion_right": 1.0,
+                  "ankle_dorsiflexion_left": 0.5, "ankle_dorsiflexion_right": 0.5,
+                  "trunk_inclination": 0.5, "pelvis_rel_height": 2.0}
+JUMP_SCALES: Final = (0.64, 0.8, 1.0, 1.25, 1.5, 2.0)
+SQUAT_SCALES: Final = (0.4, 0.5, 0.64, 0.8, 1.0)
+
 MOVEMENTS: Final[dict[str, MovementSpec]] = {m.id: m for m in (
     MovementSpec(id="countermovement_jump", label="countermovement jump", kind="jump",
-                 keyframes=_JUMP_KEYFRAMES, phases=_JUMP_PHASES, weights=_JUMP_WEIGHTS),
+                 keyframes=_JUMP_KEYFRAMES, phases=_JUMP_PHASES, weights=_JUMP_WEIGHTS,
+                 find_weights=_JUMP_FIND_WEIGHTS, amplitude_scales=JUMP_SCALES,
+                 match_threshold=5.8),
     MovementSpec(id="standing_long_jump", label="standing long jump", kind="jump",
-                 keyframes=_JUMP_KEYFRAMES, phases=_JUMP_PHASES, weights=_JUMP_WEIGHTS),
+                 keyframes=_JUMP_KEYFRAMES, phases=_JUMP_PHASES, weights=_JUMP_WEIGHTS,
+                 find_weights=_JUMP_FIND_WEIGHTS, amplitude_scales=JUMP_SCALES,
+                 match_threshold=3.88),
     MovementSpec(
         id="deep_squat", label="deep squat", kind="squat",
         keyframes=("descent_start", "bottom", "ascent_end"),
         phases=(PhaseSpec(name="descent", start="descent_start", end="bottom"),
                 PhaseSpec(name="ascent", start="bottom", end="ascent_end")),
-        weights={"knee_flexion_left": 1.0, "knee_flexion_right": 1.0,
-                 "hip_flexion_left": 1.0, "hip_flexion_right": 1.0,
-                 "ankle_dorsiflexion_left": 0.5, "ankle_dorsiflexion_right": 0.5,
-                 "trunk_inclination": 0.5, "pelvis_rel_height": 2.0}),
+        weights=_SQUAT_WEIGHTS, find_weights={**_SQUAT_WEIGHTS, "trunk_inclination": 0.0},
+        amplitude_scales=SQUAT_SCALES, match_threshold=5.37),
 )}
 
 
@@ -137,7 +184,8 @@ def _relative_pelvis_height(kin: AngleSequence) -> FloatArray | None:
     ref = h[still] if still.any() else h[np.isfinite(h)]
     if ref.size == 0:
         return None
-    h_still = float(np.median(ref))
+    top = float(np.percentile(ref, 95))
+    h_still = float(np.median(ref[ref >= top * (1.0 - STANDING_BAND)]))
     if h_still <= 0:
         return None
     return np.asarray((h - h_still) / h_still, dtype=np.float64)
@@ -246,7 +294,21 @@ def normalise_features(raw: FloatArray, mean: FloatArray, std: FloatArray,
     return np.ascontiguousarray((raw - mean) / std * scale)
 
 
-def column_weights(spec: MovementSpec, channels: tuple[str, ...]) -> FloatArray:
-    """DTW weights of the 3C feature columns (channel weight repeated per block)."""
-    w = np.array([spec.weights.get(c, 1.0) for c in channels], dtype=np.float64)
+def column_weights(spec: MovementSpec, channels: tuple[str, ...],
+                   stage: int = 2) -> FloatArray:
+    """DTW weights of the 3C feature columns (channel weight repeated per block).
+
+    ``stage=1`` gives the finding weights (:meth:`MovementSpec.stage1_weights`).
+    """
+    table = spec.stage1_weights() if stage == 1 else spec.weights
+    w = np.array([table.get(c, 1.0) for c in channels], dtype=np.float64)
     return np.ascontiguousarray(np.tile(w, 3))
+
+
+def scale_amplitude(values: FloatArray, scale: float) -> FloatArray:
+    """Channel values with every excursion from the first frame scaled by ``scale``.
+
+    Templates start standing (``CROP_PAD_S`` before the first keyframe), so this
+    is the same movement made ``scale`` times as deep or as high.
+    """
+    return np.ascontiguousarray(values[:1] + scale * (values - values[:1]))

@@ -25,6 +25,9 @@ import datetime as _dt
 import functools
 import hashlib
 import json
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
 from typing import Any, Final
@@ -36,7 +39,7 @@ from sportsgpt import __version__
 from sportsgpt.core.errors import SportsGPTError
 from sportsgpt.tools.events import jump_events, squat_events
 from sportsgpt.tools.motion import AngleSequence, FloatArray, MotionSequence
-from sportsgpt.tools.motiondtw.dtw import dtw, subsequence_dtw
+from sportsgpt.tools.motiondtw.dtw import SubsequenceProfile, dtw, subsequence_dtw
 from sportsgpt.tools.motiondtw.features import (
     MovementSpec,
     PhaseSpec,
@@ -47,13 +50,16 @@ from sportsgpt.tools.motiondtw.features import (
     movement_spec,
     normalise_features,
     raw_features,
+    scale_amplitude,
     usable_channels,
 )
 
 DBA_ITERATIONS: Final = 10
 THRESHOLD_FACTOR: Final = 1.5
 THRESHOLD_FLOOR: Final = 3.0
-"""A template's match threshold is ``max(THRESHOLD_FLOOR, THRESHOLD_FACTOR x p90)`` of
+"""For a movement without a calibrated ``MovementSpec.match_threshold`` (all
+shipped movements have one: :mod:`~sportsgpt.tools.motiondtw.calibrate`), a
+template's match threshold is ``max(THRESHOLD_FLOOR, THRESHOLD_FACTOR x p90)`` of
 its own experts' stage-1 match costs: a recording must match about as well as the
 experts do, with room for athletes unlike them. Both numbers were set by looking at
 stage-1 costs on the shared data: templates of few, alike experts (the CMJ: two
@@ -67,6 +73,9 @@ horizontal travel in flight."""
 CROP_PAD_S: Final = 0.25
 """Seconds kept before the first and after the last keyframe of each expert."""
 TEMPLATE_FORMAT_VERSION: Final = 1
+STAGE1_THREADS: Final = max(1, min(4, os.cpu_count() or 1))
+"""Threads that run stage 1's amplitude scales side by side (the DTW kernel releases the
+GIL); results are combined in scale order, so they do not depend on the thread count."""
 
 
 class TemplateError(SportsGPTError, ValueError):
@@ -138,15 +147,36 @@ class Template(BaseModel):
     def _raw(self) -> FloatArray:
         return raw_features(self.array(), self.fps)
 
-    def features(self, stage: int = 2) -> FloatArray:
-        """Normalised features of the barycenter, ``(T, 3C)``, for stage 1 or 2."""
+    @functools.cached_property
+    def _scaled_raw_cache(self) -> dict[float, FloatArray]:
+        return {}
+
+    def scaled_raw(self, scale: float) -> FloatArray:
+        """Raw features ``(T, 3C)`` of the barycenter at amplitude ``scale`` (cached).
+
+        Channels are independent (:func:`scale_amplitude`, per-column derivatives), so
+        columns of this array equal the features of a channel subset scaled alone.
+        """
+        if scale == 1.0:
+            return self._raw
+        cache = self._scaled_raw_cache
+        if scale not in cache:
+            cache[scale] = raw_features(scale_amplitude(self.array(), scale), self.fps)
+        return cache[scale]
+
+    def features(self, stage: int = 2, scale: float = 1.0) -> FloatArray:
+        """Normalised features of the barycenter, ``(T, 3C)``, for stage 1 or 2.
+
+        ``scale`` != 1 scales the movement's amplitude first (:func:`scale_amplitude`).
+        """
         a, b = (self.find_alpha, self.find_beta) if stage == 1 else (self.alpha, self.beta)
-        return normalise_features(self._raw, np.asarray(self.feature_mean),
+        raw = self.scaled_raw(scale)
+        return normalise_features(raw, np.asarray(self.feature_mean),
                                   np.asarray(self.feature_std), a, b)
 
-    def weights(self) -> FloatArray:
-        """DTW weights of the feature columns."""
-        return column_weights(self.spec, self.channels)
+    def weights(self, stage: int = 2) -> FloatArray:
+        """DTW weights of the feature columns (``stage=1``: the finding weights)."""
+        return column_weights(self.spec, self.channels, stage)
 
     def save(self, path: str | Path) -> None:
         """Write the template as JSON."""
@@ -321,8 +351,9 @@ def build_template(
     bary, paths = _dba(experts, fps, mean, std, spec, w)
     kf = _template_keyframes(paths, sources, spec, len(bary))
     env_mean, env_std = _envelope(bary, experts, paths)
-    costs = _expert_costs(bary, experts, fps, mean, std, spec, w)
-    threshold = max(THRESHOLD_FLOOR, THRESHOLD_FACTOR * float(np.percentile(costs, 90)))
+    costs = _expert_costs(bary, experts, fps, mean, std, spec, channels)
+    threshold = (spec.match_threshold if spec.match_threshold is not None else
+                 max(THRESHOLD_FLOOR, THRESHOLD_FACTOR * float(np.percentile(costs, 90))))
     return Template(
         movement=movement, version=version, fps=fps, channels=channels,
         values=_round(bary), feature_mean=[round(float(x), 6) for x in mean],
@@ -339,15 +370,75 @@ def build_template(
                    f"{len(experts)} expert recording(s)"]))
 
 
+@functools.cache
+def _stage1_pool() -> ThreadPoolExecutor:
+    """Threads for stage 1's amplitude search (at most :data:`STAGE1_THREADS`)."""
+    return ThreadPoolExecutor(max_workers=STAGE1_THREADS, thread_name_prefix="motiondtw")
+
+
+def stage1_profile(template_values: FloatArray, athlete: FloatArray, *, fps: float,
+                   mean: FloatArray, std: FloatArray, spec: MovementSpec, weights: FloatArray,
+                   scaled_raw: Callable[[float], FloatArray] | None = None,
+                   ) -> tuple[SubsequenceProfile, FloatArray]:
+    """Stage 1's search over amplitudes: the best profile over ``spec.amplitude_scales``.
+
+    For every scale ``s`` the template's excursions from its first (standing) frame
+    are scaled by ``s`` (:func:`scale_amplitude`), its stage-1 features computed
+    and the subsequence profile of the athlete's stage-1 features ``athlete``
+    (``(M, 3C)``, already normalised) taken. The cost is divided by ``s**2``: it
+    is then measured in units of the athlete's own amplitude (the same as
+    scaling the athlete by ``1/s``), so a small movement is not cheap merely for
+    being small. Per end frame the lowest cost over the scales wins.
+
+    ``scaled_raw(s)``, when given, returns the raw features of ``template_values`` at
+    scale ``s`` (a template's cache, :meth:`Template.scaled_raw`) instead of computing
+    them.
+
+    Returns:
+        The combined profile (cost, start and normalised cost of the winning
+        scale per end frame) and the winning scale per end frame.
+    """
+    def profile_at(s: float) -> SubsequenceProfile:
+        raw = (scaled_raw(s) if scaled_raw is not None
+               else raw_features(scale_amplitude(template_values, s), fps))
+        tf = normalise_features(raw, mean, std, spec.find_alpha, spec.find_beta)
+        return subsequence_dtw(tf, athlete, weights=weights, normalization="query")
+
+    scales = spec.amplitude_scales
+    # the numba kernel releases the GIL: scales run side by side; results keep their order
+    profiles = list(_stage1_pool().map(profile_at, scales)) if len(scales) > 1 \
+        else [profile_at(s) for s in scales]
+    best: tuple[FloatArray, np.ndarray, FloatArray, FloatArray] | None = None
+    for s, prof in zip(scales, profiles, strict=True):
+        cost, norm = prof.cost / s**2, prof.normalized_cost / s**2
+        if best is None:
+            best = (cost.copy(), prof.start.copy(), norm.copy(), np.full(len(cost), s))
+            continue
+        better = norm < best[2]
+        for arr, new in zip(best, (cost, prof.start, norm, np.full(len(cost), s)),
+                            strict=True):
+            arr[better] = new[better]
+    if best is None:
+        raise TemplateError(f"{spec.id}: no amplitude scales to search")
+    cost, start, norm, scales = best
+    profile = SubsequenceProfile(cost=cost, start=start.astype(np.int64), normalized_cost=norm,
+                                 query_length=len(template_values))
+    return profile, scales
+
+
 def _expert_costs(bary: FloatArray, experts: list[FloatArray], fps: float, mean: FloatArray,
-                  std: FloatArray, spec: MovementSpec, w: FloatArray) -> list[float]:
-    """Each expert's best stage-1 (subsequence) cost against the barycenter."""
-    a, b = spec.find_alpha, spec.find_beta
-    fb = normalise_features(raw_features(bary, fps), mean, std, a, b)
+                  std: FloatArray, spec: MovementSpec, channels: tuple[str, ...]) -> list[float]:
+    """Each expert's best stage-1 (subsequence, amplitude search) cost against the barycenter."""
+    w = column_weights(spec, channels, stage=1)
+    keep = np.flatnonzero(w[:len(channels)] > 0)
+    cols = np.concatenate([keep + block * len(channels) for block in range(3)])
     out = []
     for ex in experts:
-        fe = normalise_features(raw_features(ex, fps), mean, std, a, b)
-        profile = subsequence_dtw(fb, fe, weights=w, normalization="query")
+        fe = normalise_features(raw_features(ex[:, keep], fps), mean[cols], std[cols],
+                                spec.find_alpha, spec.find_beta)
+        profile, _ = stage1_profile(bary[:, keep], fe, fps=fps, mean=mean[cols],
+                                    std=std[cols], spec=spec,
+                                    weights=np.ascontiguousarray(w[cols]))
         out.append(float(np.min(profile.normalized_cost)))
     return out
 
