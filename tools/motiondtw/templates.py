@@ -404,12 +404,12 @@ def stage1_profile(template_values: FloatArray, athlete: FloatArray, *, fps: flo
         tf = normalise_features(raw, mean, std, spec.find_alpha, spec.find_beta)
         return subsequence_dtw(tf, athlete, weights=weights, normalization="query")
 
-    scales = spec.amplitude_scales
+    levels = spec.amplitude_scales
     # the numba kernel releases the GIL: scales run side by side; results keep their order
-    profiles = list(_stage1_pool().map(profile_at, scales)) if len(scales) > 1 \
-        else [profile_at(s) for s in scales]
+    profiles = list(_stage1_pool().map(profile_at, levels)) if len(levels) > 1 \
+        else [profile_at(s) for s in levels]
     best: tuple[FloatArray, np.ndarray, FloatArray, FloatArray] | None = None
-    for s, prof in zip(scales, profiles, strict=True):
+    for s, prof in zip(levels, profiles, strict=True):
         cost, norm = prof.cost / s**2, prof.normalized_cost / s**2
         if best is None:
             best = (cost.copy(), prof.start.copy(), norm.copy(), np.full(len(cost), s))
