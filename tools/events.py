@@ -25,6 +25,9 @@ Jump rules (countermovement jump, standing long jump), frames 0-based:
 * ``landing_bottom``: the lowest pelvis frame in the :data:`SEARCH_AFTER_S`
   seconds after landing.
 
+Without foot contact (joint angles from an OpenSim ``.mot``), flight is taken from pelvis
+free fall (:func:`free_fall_contacts`); those contacts place keyframes only.
+
 Squat rules: ``bottom`` is the lowest pelvis frame; ``descent_start`` walks back
 from the peak downward velocity before it to speed below
 :data:`ONSET_SPEED_MPS`; ``ascent_end`` walks forward from the peak upward
@@ -33,12 +36,14 @@ velocity after it to speed below the same threshold.
 
 from __future__ import annotations
 
+import itertools
 from typing import Final, Literal
 
 import numpy as np
 from pydantic import BaseModel
 
 from sportsgpt.core.errors import MotionDataError
+from sportsgpt.tools.kinematics import savgol_derivative
 from sportsgpt.tools.motion import AngleSequence, FloatArray
 
 MIN_FLIGHT_S: Final = 0.08
@@ -55,6 +60,13 @@ MIN_SQUAT_DEPTH_M: Final = 0.05
 JUMP_EVENTS: Final = ("movement_onset", "countermovement_bottom", "takeoff", "apex",
                       "landing", "landing_bottom")
 SQUAT_EVENTS: Final = ("descent_start", "bottom", "ascent_end")
+G: Final = 9.81
+"""Gravitational acceleration, m/s²."""
+FREE_FALL_TOLERANCE: Final = 3.0
+"""Angles-only input without foot contact: a frame is airborne when the pelvis vertical
+acceleration is within ±3 m/s² of -g (free fall) ..."""
+FREE_FALL_GAP_S: Final = 0.05
+"""... airborne runs separated by less than 0.05 s are merged (derivative noise)."""
 
 
 class Events(BaseModel):
@@ -144,3 +156,27 @@ def squat_events(signals: AngleSequence) -> Events:
     ascent = walk_to_still(v, fastest_up, n - 1, +1)
     return Events(kind="squat", frames={"descent_start": descent, "bottom": bottom,
                                         "ascent_end": ascent}, fps=signals.fps, notes=[])
+
+
+def free_fall_contacts(kin: AngleSequence) -> AngleSequence | None:
+    """``kin`` plus foot contact derived from pelvis free fall.
+
+    ``foot_contact_left/right`` = not airborne, airborne meaning pelvis free fall (see
+    :data:`FREE_FALL_TOLERANCE`); ``None`` when the input has contact already or no
+    pelvis height.
+    """
+    if kin.has("foot_contact_left", "foot_contact_right") or not kin.has("pelvis_height"):
+        return None
+    h = kin.channel("pelvis_height")
+    acc = savgol_derivative(h, kin.fps, 2)
+    air = np.isfinite(acc) & (np.abs(acc + G) < FREE_FALL_TOLERANCE)
+    idx = np.flatnonzero(air)
+    gap = max(1, round(FREE_FALL_GAP_S * kin.fps))
+    for a, b in itertools.pairwise(idx):
+        if 1 < b - a <= gap:
+            air[a:b] = True
+    contact = np.where(np.isfinite(h), (~air).astype(float), np.nan)
+    return kin.model_copy(update={
+        "values": np.column_stack([kin.values, contact, contact]),
+        "channels": (*kin.channels, "foot_contact_left", "foot_contact_right"),
+        "units": (*kin.units, "1", "1")})

@@ -9,7 +9,7 @@ import pytest
 from sportsgpt.cli import main
 from sportsgpt.core.errors import DatasetNotFoundError, MotionDataError, SportsGPTError
 from sportsgpt.tools.datasets import list_cmu_trials, load_cmu_trial, load_ui_prmd
-from sportsgpt.tools.events import jump_events
+from sportsgpt.tools.events import free_fall_contacts, jump_events
 from sportsgpt.tools.motion import AngleSequence, MotionSequence
 from sportsgpt.tools.motiondtw.align import Alignment, align, align_channels, resample_channels
 from sportsgpt.tools.motiondtw.features import MOVEMENTS, motion_channels
@@ -227,6 +227,14 @@ def test_opencap_jump_is_found(opencap_dir: Path) -> None:
     apex = int(np.argmax(h))
     assert abs(kf["apex"] - apex) <= 0.1 * mot.fps  # the flight's highest pelvis frame
     assert kf["takeoff"] < apex < kf["landing"]
+    # a .mot has no feet: flight comes from pelvis free fall, and every jump keyframe is
+    # placed by its event, the same frames as the rule-based events on those contacts
+    assert all(k.method == "refined" for k in al.spans[0].keyframes)
+    contacts = free_fall_contacts(motion_channels(mot))
+    assert contacts is not None
+    assert kf == jump_events(contacts)[0].frames
+    landing = next(p for p in al.spans[0].phases if p.name == "landing")
+    assert landing.duration_s > 0.2
 
 
 def test_two_copies_of_a_high_jump_are_both_found(cmu_dir: Path) -> None:

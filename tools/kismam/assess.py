@@ -24,7 +24,6 @@ Pipeline for one recording (details and formulas in ``docs/kismam.md``):
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -40,9 +39,15 @@ from sportsgpt.graph_kb.catalog import (
     MovementCatalog,
     load_catalog,
 )
-from sportsgpt.tools.events import MIN_FLIGHT_S, jump_events, squat_events
-from sportsgpt.tools.kinematics import compute_kinematics, savgol_derivative
-from sportsgpt.tools.kismam.metrics import G, NotAssessableError, compute_metric
+from sportsgpt.tools.events import (
+    FREE_FALL_TOLERANCE,
+    MIN_FLIGHT_S,
+    free_fall_contacts,
+    jump_events,
+    squat_events,
+)
+from sportsgpt.tools.kinematics import compute_kinematics
+from sportsgpt.tools.kismam.metrics import NotAssessableError, compute_metric
 from sportsgpt.tools.kismam.models import (
     AssessmentReport,
     Evidence,
@@ -81,13 +86,6 @@ class MovementNotFoundError(MotionDataError):
     """The recording holds no occurrence of the requested movement."""
 
 
-FREE_FALL_TOLERANCE: Final = 3.0
-"""Angles-only input without foot contact: a frame is airborne when the pelvis vertical
-acceleration is within ±3 m/s² of -g (free fall) ..."""
-FREE_FALL_GAP_S: Final = 0.05
-"""... airborne runs separated by less than 0.05 s are merged (derivative noise) ..."""
-
-
 @dataclass
 class Prepared:
     """A recording turned into what the metrics need.
@@ -103,30 +101,6 @@ class Prepared:
     dim: int | None
     missing_pct: float
     notes: list[str] = field(default_factory=list)
-
-
-def free_fall_contacts(kin: AngleSequence) -> AngleSequence | None:
-    """``kin`` plus foot contact derived from pelvis free fall.
-
-    ``foot_contact_left/right`` = not airborne, airborne meaning pelvis free fall (see
-    :data:`FREE_FALL_TOLERANCE`); ``None`` when the input has contact already or no
-    pelvis height.
-    """
-    if kin.has("foot_contact_left", "foot_contact_right") or not kin.has("pelvis_height"):
-        return None
-    h = kin.channel("pelvis_height")
-    acc = savgol_derivative(h, kin.fps, 2)
-    air = np.isfinite(acc) & (np.abs(acc + G) < FREE_FALL_TOLERANCE)
-    idx = np.flatnonzero(air)
-    gap = max(1, round(FREE_FALL_GAP_S * kin.fps))
-    for a, b in itertools.pairwise(idx):
-        if 1 < b - a <= gap:
-            air[a:b] = True
-    contact = np.where(np.isfinite(h), (~air).astype(float), np.nan)
-    return kin.model_copy(update={
-        "values": np.column_stack([kin.values, contact, contact]),
-        "channels": (*kin.channels, "foot_contact_left", "foot_contact_right"),
-        "units": (*kin.units, "1", "1")})
 
 
 def prepare(motion: MotionSequence | AngleSequence) -> Prepared:

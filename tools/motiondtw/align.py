@@ -40,7 +40,12 @@ import numpy as np
 from pydantic import BaseModel
 
 from sportsgpt.core.errors import MissingJointError, MotionDataError
-from sportsgpt.tools.events import MIN_FLIGHT_S, ONSET_SPEED_MPS, walk_to_still
+from sportsgpt.tools.events import (
+    MIN_FLIGHT_S,
+    ONSET_SPEED_MPS,
+    free_fall_contacts,
+    walk_to_still,
+)
 from sportsgpt.tools.motion import AngleSequence, FloatArray, MotionSequence
 from sportsgpt.tools.motiondtw.dtw import SubsequenceProfile, dtw, find_matches
 from sportsgpt.tools.motiondtw.features import (
@@ -411,5 +416,12 @@ def align_channels(kin: AngleSequence, template: Template, *,
 
 def align(motion: MotionSequence | AngleSequence, template: Template, *,
           threshold: float | None = DEFAULT_THRESHOLD, refine: bool = True) -> Alignment:
-    """Find every occurrence of the template's movement and place its keyframes."""
-    return align_channels(motion_channels(motion), template, threshold=threshold, refine=refine)
+    """Find every occurrence of the template's movement and place its keyframes.
+
+    Joint angles without foot contact (an OpenSim ``.mot``) get flight from pelvis free
+    fall (:func:`~sportsgpt.tools.events.free_fall_contacts`) for the keyframe rules.
+    """
+    kin = motion_channels(motion)
+    if isinstance(motion, AngleSequence):
+        kin = free_fall_contacts(kin) or kin
+    return align_channels(kin, template, threshold=threshold, refine=refine)
