@@ -16,6 +16,7 @@ import pytest
 
 from sportsgpt.graph_kb import cypher
 from sportsgpt.graph_kb.embedded import GraphIntegrityError, KnowledgeStoreError
+from sportsgpt.graph_kb.embeddings import normalise_rows
 from sportsgpt.graph_kb.schema import NODE_LABELS, RELATION_TYPES
 from sportsgpt.graph_kb.types import Node, QAFilters, QAPair, Relation
 from tests.contract.kb_fixtures import DIM, NODES, QA, load_fixture, qa_vectors
@@ -253,3 +254,51 @@ def test_nested_properties_round_trip_exactly(store: neo4j_store.Neo4jStore) -> 
 def test_non_json_properties_are_refused(store: neo4j_store.Neo4jStore) -> None:
     with pytest.raises(GraphIntegrityError, match="not plain JSON"):
         store.upsert_graph([Node(id="d", label="Drill", props={"x": float("nan")})], [])
+
+
+def test_non_positive_dense_candidates_are_refused() -> None:
+    with pytest.raises(neo4j_store.Neo4jStoreError, match="dense_candidates"):
+        neo4j_store.Neo4jStore("bolt://127.0.0.1:1", dense_candidates=0)
+
+
+@needs_server
+def test_vectors_round_trip_exactly_as_float32(store: neo4j_store.Neo4jStore,
+                                               rng: np.random.Generator) -> None:
+    vectors = qa_vectors(QA)
+    vectors[0] = normalise_rows(rng.normal(size=(1, DIM)))[0]
+    store.upsert_qa(QA, vectors)
+    rows = store._read("read embeddings", lambda tx: store._rows(
+        tx, "MATCH (q:QAPair) RETURN q.id AS id, q.embedding AS embedding"))
+    stored = {r["id"]: np.asarray(r["embedding"], dtype=np.float64) for r in rows}
+    expected = normalise_rows(vectors)
+    for i, pair in enumerate(QA):
+        np.testing.assert_array_equal(stored[pair.id], expected[i].astype(np.float64))
+    hit = store.qa_dense(vectors[0], 1)[0]
+    assert hit[0] == QA[0].id
+    assert hit[1] == pytest.approx(1.0, abs=1e-6)
+
+
+@needs_server
+@pytest.mark.parametrize("candidates", [1, 3, 500], ids=["below-k", "k", "many"])
+def test_dense_candidates_setting_keeps_results_exact_on_small_stores(
+        store: neo4j_store.Neo4jStore, rng: np.random.Generator, candidates: int) -> None:
+    load_fixture(store)
+    query = rng.normal(size=DIM)
+    default = store.qa_dense(query, 3)
+    store.dense_candidates = candidates
+    assert [h[0] for h in store.qa_dense(query, 3)] == [h[0] for h in default]
+
+
+@needs_server
+@pytest.mark.parametrize("k", [1, 2, 5], ids=["k1", "k2", "k5"])
+def test_unfiltered_fulltext_top_k_matches_the_filtered_path(store: neo4j_store.Neo4jStore,
+                                                             k: int) -> None:
+    load_fixture(store)
+    query = "landing knees squat arm heel"
+    everything = [h for h in store.qa_fulltext(query, 50) if h[0] in {p.id for p in QA}]
+    curated = {p.id for p in QA if p.tier == "curated"}
+    top = store.qa_fulltext(query, k)
+    assert top == everything[:k]
+    assert store.qa_fulltext(query, k, QAFilters(tier="curated")) == [
+        h for h in everything if h[0] in curated][:k]
+

@@ -13,7 +13,10 @@ from sportsgpt.graph_kb.embedded import (
     EmbeddedStore,
     KnowledgeStoreError,
     StoreCorruptError,
+    auto_ef_search,
+    bm25_scores,
     tokenize,
+    top_k,
 )
 from sportsgpt.graph_kb.embeddings import (
     CachedEmbedder,
@@ -153,6 +156,70 @@ def test_hnsw_agrees_with_exact_search(tmp_path: Path, rng: np.random.Generator)
     assert reopened.qa_dense(queries[1], 10) == approx.qa_dense(queries[1], 10)
     approx.upsert_qa(_pairs(1, prefix="new"), vectors[:1] * -1)
     assert approx.qa_dense(-vectors[0], 1)[0][0] == "new0"
+
+
+@pytest.mark.parametrize(("n", "k", "ef"), [
+    (0, 10, 128), (10_000, 10, 128), (100_000, 10, 416), (1_000_000, 10, 1280),
+    (10**9, 10, 4096), (1_000_000, 5000, 5000),
+], ids=["empty", "10k", "100k", "1M", "capped", "k-above-beam"])
+def test_auto_ef_search_grows_with_the_index(n: int, k: int, ef: int) -> None:
+    assert auto_ef_search(n, k) == ef
+
+
+@pytest.mark.parametrize("kwargs", [{"hnsw_m": 0}, {"hnsw_ef_construction": -1},
+                                    {"hnsw_ef_search": 0}], ids=["m", "ef-construction", "ef"])
+def test_non_positive_hnsw_parameters_are_refused(kwargs: dict[str, int]) -> None:
+    with pytest.raises(KnowledgeStoreError, match="must be positive"):
+        EmbeddedStore(None, **kwargs)
+
+
+def test_fixed_ef_search_overrides_the_automatic_beam() -> None:
+    store = EmbeddedStore(None, hnsw_ef_search=300)
+    assert (store.ef_search(10), store.ef_search(500)) == (300, 500)
+    store.hnsw_ef_search = None
+    assert store.ef_search(10) == auto_ef_search(0, 10)
+
+
+def test_index_built_with_other_parameters_still_loads(tmp_path: Path,
+                                                       rng: np.random.Generator) -> None:
+    n, dim = 1500, 16
+    vectors = normalise_rows(rng.normal(size=(n, dim)))
+    old = EmbeddedStore(tmp_path / "kb", hnsw_threshold=1000, hnsw_m=8, hnsw_ef_construction=40)
+    old.upsert_graph(NODES, [])
+    old.upsert_qa(_pairs(n), vectors)
+    query = rng.normal(size=dim).astype(np.float32)
+    before = old.qa_dense(query, 10)
+    meta = json.loads((tmp_path / "kb" / "hnsw.json").read_text())
+    assert (meta["M"], meta["ef_construction"], meta["rows"]) == (8, 40, n)
+    built = (tmp_path / "kb" / "hnsw.bin").stat().st_mtime_ns
+    reopened = EmbeddedStore(tmp_path / "kb", hnsw_threshold=1000)  # today's defaults
+    assert reopened.qa_dense(query, 10) == before
+    assert (tmp_path / "kb" / "hnsw.bin").stat().st_mtime_ns == built  # loaded, not rebuilt
+    reopened.upsert_qa(_pairs(1, prefix="new"), -vectors[:1])
+    assert reopened.qa_dense(-vectors[0], 1)[0][0] == "new0"
+    meta = json.loads((tmp_path / "kb" / "hnsw.json").read_text())
+    assert (meta["M"], meta["ef_construction"], meta["rows"]) == (8, 40, n + 1)
+
+
+def test_bm25_scores_match_bm25s(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "kb")
+    load_fixture(store)
+    index, _ = store._bm25_index()
+    for query in (["landing", "knees", "landing"], ["zebra"], ["xylophone"], ["squat", "heel"]):
+        np.testing.assert_allclose(bm25_scores(index, query), index.get_scores(query),
+                                   rtol=1e-6)
+
+
+@pytest.mark.parametrize(("scores", "k", "expected"), [
+    ([0.0, 3.0, 1.0, 3.0, 2.0], 2, [1, 3]),
+    ([1.0, 2.0, 2.0, 2.0, 0.5], 2, [1, 2]),
+    ([0.0, 0.0, 1.0], 5, [2]),
+    ([0.0, -1.0], 3, []),
+    ([5.0, 4.0, 3.0, 2.0, 1.0], 5, [0, 1, 2, 3, 4]),
+], ids=["distinct", "ties-lowest-first", "fewer-positive", "none-positive", "all"])
+def test_top_k_keeps_best_positive_scores(scores: list[float], k: int,
+                                          expected: list[int]) -> None:
+    assert top_k(np.asarray(scores, dtype=np.float32), k).tolist() == expected
 
 
 def test_bm25_index_is_persisted_and_refreshed(tmp_path: Path) -> None:
