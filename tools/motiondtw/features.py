@@ -150,18 +150,18 @@ MOVEMENTS: Final[dict[str, MovementSpec]] = {m.id: m for m in (
     MovementSpec(id="countermovement_jump", label="countermovement jump", kind="jump",
                  keyframes=_JUMP_KEYFRAMES, phases=_JUMP_PHASES, weights=_JUMP_WEIGHTS,
                  find_weights=_JUMP_FIND_WEIGHTS, amplitude_scales=JUMP_SCALES,
-                 match_threshold=5.8),
+                 match_threshold=5.79),
     MovementSpec(id="standing_long_jump", label="standing long jump", kind="jump",
                  keyframes=_JUMP_KEYFRAMES, phases=_JUMP_PHASES, weights=_JUMP_WEIGHTS,
                  find_weights=_JUMP_FIND_WEIGHTS, amplitude_scales=JUMP_SCALES,
-                 match_threshold=3.88),
+                 match_threshold=4.01),
     MovementSpec(
         id="deep_squat", label="deep squat", kind="squat",
         keyframes=("descent_start", "bottom", "ascent_end"),
         phases=(PhaseSpec(name="descent", start="descent_start", end="bottom"),
                 PhaseSpec(name="ascent", start="bottom", end="ascent_end")),
         weights=_SQUAT_WEIGHTS, find_weights={**_SQUAT_WEIGHTS, "trunk_inclination": 0.0},
-        amplitude_scales=SQUAT_SCALES, match_threshold=5.37),
+        amplitude_scales=SQUAT_SCALES, match_threshold=5.66),
 )}
 
 
