@@ -8,7 +8,8 @@ best-matching span and its cost per template frame. It uses the movement's
 trunk, which vary with technique) and searches over amplitudes
 (:func:`~sportsgpt.tools.motiondtw.templates.stage1_profile`: the template
 made shallower or deeper, the cost measured in the athlete's own amplitude), so
-a shallow squat or a high jump is found and then judged. Non-maximum
+a shallow squat or a high jump is found and then judged (every second frame
+is compared: :data:`~sportsgpt.tools.motiondtw.templates.STAGE1_STEP`). Non-maximum
 suppression keeps non-overlapping spans whose normalised cost is at most the
 threshold (by default the template's ``match_threshold``, calibrated between
 the costs of recordings of the movement and of other movements:
