@@ -298,11 +298,14 @@ def _landing_fallback(name: str, done: dict[str, Keyframe], kin: AngleSequence
     return None
 
 
-def _keyframes(template: Template, path: np.ndarray, offset: int, kin: AngleSequence,
-               start: int, scale: float, refine: bool) -> list[Keyframe]:
-    names = list(template.spec.keyframes)
-    moved = [min(kin.n_frames - 1, _transfer(path, template.keyframes[n], offset, scale))
-             for n in names]
+def place_keyframes(names: list[str], moved: list[int], kin: AngleSequence, start: int,
+                    refine: bool = True) -> list[Keyframe]:
+    """Keyframes from transferred frames, each refined by its event where the data allow.
+
+    ``moved`` holds the transferred frame of each name (in order); every keyframe is
+    kept at or after the previous one (and ``start``). Public so that the keyframe
+    benchmark can give a baseline alignment exactly the same refinement.
+    """
     out: dict[str, Keyframe] = {}
     prev = start
     for i, (name, t) in enumerate(zip(names, moved, strict=True)):
@@ -319,6 +322,14 @@ def _keyframes(template: Template, path: np.ndarray, offset: int, kin: AngleSequ
                              transferred_frame=t, rule=rule)
         prev = frame
     return list(out.values())
+
+
+def _keyframes(template: Template, path: np.ndarray, offset: int, kin: AngleSequence,
+               start: int, scale: float, refine: bool) -> list[Keyframe]:
+    names = list(template.spec.keyframes)
+    moved = [min(kin.n_frames - 1, _transfer(path, template.keyframes[n], offset, scale))
+             for n in names]
+    return place_keyframes(names, moved, kin, start, refine)
 
 
 def _phases(template: Template, kfs: list[Keyframe], fps: float) -> list[Phase]:
