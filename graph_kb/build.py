@@ -147,8 +147,17 @@ def kb_search(query: str, settings: Settings | None = None, *, k: int = 5,
               movement: str | None = None, fault: str | None = None,
               tier: Literal["curated", "ingested"] | None = None, model: str | None = None,
               reranker: Path | None = None) -> list[QAHit]:
-    """``sportsgpt kb search QUERY``: hybrid BM25 + dense search with optional filters."""
+    """``sportsgpt kb search QUERY``: hybrid BM25 + dense search with optional filters.
+
+    Raises:
+        KnowledgeStoreError: the store holds no QA pairs (it was never built), so that an
+            empty result is never mistaken for "nothing relevant".
+    """
     store = open_store(settings)
+    if store.stats().get("qa_pairs", 0) == 0:
+        where = getattr(store, "path", None) or "the configured Neo4j database"
+        raise KnowledgeStoreError(f"the knowledge store ({where}) holds no QA pairs: run "
+                                  "`sportsgpt kb build` first")
     filters = QAFilters(movement=movement, fault=fault, tier=tier)
     embedder = cached_embedder(store, SentenceTransformerEmbedder(model))
     rerank = CrossEncoderReranker(reranker) if reranker is not None else None
