@@ -25,9 +25,7 @@ import datetime as _dt
 import functools
 import hashlib
 import json
-import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
 from typing import Any, Final
@@ -79,9 +77,6 @@ full rate first): finding an action needs no frame-exact timing, and it makes th
 amplitude search four times cheaper per scale (600-frame recording: 6.9 -> 3.3 ms). The
 thresholds were calibrated with it (:mod:`~sportsgpt.tools.motiondtw.calibrate`);
 stage 2 and the keyframes use every frame."""
-STAGE1_THREADS: Final = max(1, min(4, os.cpu_count() or 1))
-"""Threads that run stage 1's amplitude scales side by side (the DTW kernel releases the
-GIL); results are combined in scale order, so they do not depend on the thread count."""
 
 
 class TemplateError(SportsGPTError, ValueError):
@@ -376,12 +371,6 @@ def build_template(
                    f"{len(experts)} expert recording(s)"]))
 
 
-@functools.cache
-def _stage1_pool() -> ThreadPoolExecutor:
-    """Threads for stage 1's amplitude search (at most :data:`STAGE1_THREADS`)."""
-    return ThreadPoolExecutor(max_workers=STAGE1_THREADS, thread_name_prefix="motiondtw")
-
-
 def stage1_profile(template_values: FloatArray, athlete: FloatArray, *, fps: float,
                    mean: FloatArray, std: FloatArray, spec: MovementSpec, weights: FloatArray,
                    scaled_raw: Callable[[float], FloatArray] | None = None,
@@ -418,12 +407,9 @@ def stage1_profile(template_values: FloatArray, athlete: FloatArray, *, fps: flo
         return subsequence_dtw(np.ascontiguousarray(tf[::step]), coarse, weights=weights,
                                normalization="query")
 
-    levels = spec.amplitude_scales
-    # the numba kernel releases the GIL: scales run side by side; results keep their order
-    profiles = list(_stage1_pool().map(profile_at, levels)) if len(levels) > 1 \
-        else [profile_at(s) for s in levels]
     best: tuple[FloatArray, np.ndarray, FloatArray, FloatArray] | None = None
-    for s, prof in zip(levels, profiles, strict=True):
+    for s in spec.amplitude_scales:
+        prof = profile_at(s)
         cost, norm = prof.cost / s**2, prof.normalized_cost / s**2
         if best is None:
             best = (cost.copy(), prof.start.copy(), norm.copy(), np.full(len(cost), s))
