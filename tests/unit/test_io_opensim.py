@@ -12,6 +12,7 @@ from sportsgpt.core.errors import MotionFileError, SportsGPTError
 from sportsgpt.tools.io import detect_format, read_motion
 from sportsgpt.tools.io.opensim import KneeSign, read, sniff, unwrap_degrees
 from sportsgpt.tools.motion import AngleSequence
+from tests.unit.fuzzing import flip_bytes, replace_cell
 
 
 def write_mot(path: Path, columns: dict[str, np.ndarray], time: np.ndarray, *,
@@ -217,11 +218,8 @@ def test_fuzz_truncated(tmp_path: Path, cut: int) -> None:
 @FUZZ
 @given(data=st.data())
 def test_fuzz_garbage_bytes(tmp_path: Path, data: st.DataObject) -> None:
-    raw = bytearray(_base(tmp_path))
-    for _ in range(data.draw(st.integers(1, 8))):
-        raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))
     path = tmp_path / "f.mot"
-    path.write_bytes(bytes(raw))
+    path.write_bytes(flip_bytes(_base(tmp_path), data))
     _check(path)
 
 
@@ -229,12 +227,8 @@ def test_fuzz_garbage_bytes(tmp_path: Path, data: st.DataObject) -> None:
 @given(token=st.sampled_from(["nan", "inf", "-inf", "", "1e400", "x", "1e308", "0", "-1"]),
        line=st.integers(0, 15), col=st.integers(0, 3))
 def test_fuzz_tokens(tmp_path: Path, token: str, line: int, col: int) -> None:
-    lines = _base(tmp_path).decode().split("\n")
-    cells = lines[line].split("\t")
-    cells[min(col, len(cells) - 1)] = token
-    lines[line] = "\t".join(cells)
     path = tmp_path / "f.mot"
-    path.write_text("\n".join(lines))
+    path.write_text(replace_cell(_base(tmp_path).decode(), line, col, token))
     _check(path)
 
 

@@ -12,6 +12,7 @@ from sportsgpt.core.errors import MotionFileError, SportsGPTError
 from sportsgpt.tools.io import detect_format, read_motion
 from sportsgpt.tools.io.trc import canonical_for_label, markers_to_joints, read, sniff
 from sportsgpt.tools.motion import MotionSequence
+from tests.unit.fuzzing import flip_bytes, replace_cell
 
 POSE2SIM = ("Hip", "RHip", "RKnee", "RAnkle", "RBigToe", "RSmallToe", "RHeel", "LHip", "LKnee",
             "LAnkle", "LBigToe", "LSmallToe", "LHeel", "Neck", "Head", "Nose", "RShoulder",
@@ -230,11 +231,8 @@ def test_fuzz_truncated(tmp_path: Path, cut: int) -> None:
 @FUZZ
 @given(data=st.data())
 def test_fuzz_garbage_bytes(tmp_path: Path, data: st.DataObject) -> None:
-    raw = bytearray(_base(tmp_path))
-    for _ in range(data.draw(st.integers(1, 8))):
-        raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))
     path = tmp_path / "f.trc"
-    path.write_bytes(bytes(raw))
+    path.write_bytes(flip_bytes(_base(tmp_path), data))
     _check(path)
 
 
@@ -242,12 +240,8 @@ def test_fuzz_garbage_bytes(tmp_path: Path, data: st.DataObject) -> None:
 @given(token=st.sampled_from(["nan", "inf", "-inf", "", "1e400", "x", "NaN", "1e308", "\t"]),
        line=st.integers(0, 11), col=st.integers(0, 15))
 def test_fuzz_tokens(tmp_path: Path, token: str, line: int, col: int) -> None:
-    lines = _base(tmp_path).decode().split("\n")
-    cells = lines[line].split("\t")
-    cells[min(col, len(cells) - 1)] = token
-    lines[line] = "\t".join(cells)
     path = tmp_path / "f.trc"
-    path.write_text("\n".join(lines))
+    path.write_text(replace_cell(_base(tmp_path).decode(), line, col, token))
     _check(path)
 
 

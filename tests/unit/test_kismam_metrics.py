@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sportsgpt.tools.events import G
 from sportsgpt.tools.kismam.metrics import (
     METRIC_FUNCTIONS,
-    G,
     NotAssessableError,
     arm_swing_amplitude,
     arm_swing_timing,

@@ -64,8 +64,9 @@ segment's Z axis, which the sagittal angles below add up along):
 * Knee and ankle: as above (``ankle_angle`` vs ours: the same sign, a fixed
   offset from the foot line's definition).
 * Not available from coordinates alone: foot heights and foot contact (they
-  need the model's forward kinematics), so event refinement that needs them
-  keeps transferred frames.
+  need the model's forward kinematics). For keyframes only, MotionDTW and
+  KISMAM take flight from pelvis free fall instead
+  (:func:`sportsgpt.tools.events.free_fall_contacts`).
 """
 
 from __future__ import annotations

@@ -31,12 +31,11 @@ from typing import Final
 import numpy as np
 
 from sportsgpt.core.errors import SportsGPTError
+from sportsgpt.tools.events import G
 from sportsgpt.tools.kinematics import savgol_derivative
 from sportsgpt.tools.motion import AngleSequence, FloatArray, MotionSequence
 from sportsgpt.tools.preprocess import leg_length
 
-G: Final = 9.81
-"""Gravitational acceleration (m/s^2) for the flight-time jump height."""
 TAKEOFF_WINDOW_S: Final = 0.1
 """Extension at takeoff is the best value in the last 0.1 s before the takeoff frame:
 the contact rule marks takeoff when the foot is already a few cm up."""
