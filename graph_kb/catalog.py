@@ -63,6 +63,52 @@ class ExpertSpread(_Frozen):
     sd_floor: float = Field(gt=0.0, description="smallest sd used for the range")
 
 
+class Given(_Frozen):
+    """A covariate that a template target is conditioned on (another metric of the recording).
+
+    The stored bounds hold at ``x_mean``; for a recording whose covariate is ``x`` the
+    band moves by ``slope · (clip(x, x_low, x_high) - x_mean)`` and the sd is the
+    experts' residual sd around that line (see :meth:`Target.given_at`). Everything but
+    ``metric`` and ``slope_recordings`` is derived by ``sportsgpt.tools.kismam.targets``.
+    """
+
+    metric: str = Field(description="covariate metric id, in the same catalog")
+    slope: float = Field(description="target units per covariate unit")
+    x_mean: float = Field(description="the experts' mean covariate value")
+    x_low: float = Field(description="lowest covariate value the slope was fitted on")
+    x_high: float = Field(description="highest covariate value the slope was fitted on")
+    r: float = Field(ge=-1.0, le=1.0, description="correlation on the slope recordings")
+    n_slope: int = Field(ge=3, description="recordings the slope was fitted on")
+    slope_recordings: list[str] | None = Field(
+        None, description="recordings the slope is fitted on when not the experts "
+                          "(a slope shared with another movement's experts)")
+
+    @model_validator(mode="after")
+    def _range(self) -> Self:
+        if self.x_low > self.x_high:
+            raise ValueError(f"given {self.metric}: x_low {self.x_low} > x_high {self.x_high}")
+        return self
+
+    def shift(self, x: float) -> float:
+        """How far the band moves for covariate value ``x`` (clipped to the fitted range)."""
+        return self.slope * (min(max(x, self.x_low), self.x_high) - self.x_mean)
+
+
+def range_text(low: float | None, high: float | None, unit: str) -> str:
+    """Human-readable range, e.g. ``"≥ 150°"`` or ``"15–31 % leg length"``."""
+    u = "°" if unit == "deg" else f" {unit}"
+
+    def f(x: float) -> str:
+        return f"{x:.2f}" if abs(x) < 1 else f"{x:.0f}"
+
+    if low is not None and high is not None:
+        return f"{f(low)}–{f(high)}{u}"
+    if low is not None:
+        return f"≥ {f(low)}{u}"
+    assert high is not None
+    return f"≤ {f(high)}{u}"
+
+
 class Target(_Frozen):
     """A target range: ``low``/``high`` (one may be open) and the sd that scales z."""
 
@@ -73,6 +119,7 @@ class Target(_Frozen):
     origin: Literal["template", "literature", "both"] = Field(alias="from")
     source_ids: list[str] = Field(default_factory=list)
     experts: ExpertSpread | None = None
+    given: Given | None = Field(None, description="covariate the band is conditioned on")
     note: str | None = None
 
     @model_validator(mode="after")
@@ -87,7 +134,21 @@ class Target(_Frozen):
             raise ValueError("a literature target must cite source_ids")
         if self.origin in ("template", "both") and self.experts is None:
             raise ValueError("a template target must give its expert spread")
+        if self.given is not None and self.experts is None:
+            raise ValueError("only a template target can be conditioned on a covariate")
         return self
+
+    def given_at(self, x: float) -> Target:
+        """The target for a recording whose covariate (``given.metric``) is ``x``.
+
+        Both bounds move along the experts' regression line; the sd stays (it is the
+        residual sd). Without ``given`` the target itself.
+        """
+        if self.given is None:
+            return self
+        d = self.given.shift(x)
+        return self.model_copy(update={"low": None if self.low is None else self.low + d,
+                                       "high": None if self.high is None else self.high + d})
 
     @property
     def scale(self) -> float:
@@ -109,17 +170,7 @@ class Target(_Frozen):
 
     def text(self, unit: str) -> str:
         """Human-readable range, e.g. ``"≥ 150°"`` or ``"15–31 % leg length"``."""
-        u = "°" if unit == "deg" else f" {unit}"
-
-        def f(x: float) -> str:
-            return f"{x:.2f}" if abs(x) < 1 else f"{x:.0f}"
-
-        if self.low is not None and self.high is not None:
-            return f"{f(self.low)}–{f(self.high)}{u}"
-        if self.low is not None:
-            return f"≥ {f(self.low)}{u}"
-        assert self.high is not None
-        return f"≤ {f(self.high)}{u}"
+        return range_text(self.low, self.high, unit)
 
 
 class MetricSpec(_Frozen):
@@ -211,6 +262,15 @@ class MovementCatalog(_Frozen):
             if missing:
                 raise ValueError(f"fault {fault.id}: sources {sorted(missing)} not listed")
         for m in self.metrics:
+            given = m.target.given if m.target is not None else None
+            if given is not None:
+                cov = by_id.get(given.metric)
+                if cov is None or cov.id == m.id:
+                    raise ValueError(f"metric {m.id}: conditioned on unknown metric "
+                                     f"{given.metric!r}")
+                if cov.target is not None and cov.target.given is not None:
+                    raise ValueError(f"metric {m.id}: its covariate {cov.id} is itself "
+                                     "conditioned (chains are not supported)")
             if m.target is not None and set(m.target.source_ids) - src:
                 raise ValueError(f"metric {m.id}: sources "
                                  f"{sorted(set(m.target.source_ids) - src)} not listed")

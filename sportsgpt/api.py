@@ -116,11 +116,20 @@ class Analysis(BaseModel):
 
 def analyze_file(path: str | Path, movement: str = "auto", *,
                  template_path: str | Path | None = None, arm_swing: bool | None = None,
-                 fallback_events: bool = False, format: str | None = None,
+                 fallback_events: bool | None = None, format: str | None = None,
                  **options: Any) -> Analysis:
-    """KISMAM on one recording: one assessment per repetition found."""
+    """KISMAM on one recording: one assessment per repetition found.
+
+    ``fallback_events=None`` (default) takes keyframes from the event rules when MotionDTW
+    finds no match only if ``movement`` was named: the caller vouches for the movement,
+    and an execution far from the template (a squat to 50°) is exactly what needs
+    assessing. With ``auto`` a recording no template matches is not assessed as
+    anything (``MovementNotFoundError``).
+    """
     motion = load_motion(path, format=format, **options)
     prep = prepare(motion)
+    if fallback_events is None:
+        fallback_events = movement != "auto"
     if movement == "auto":
         movement, confidence, _ = choose_movement(prep)
     else:

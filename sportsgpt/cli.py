@@ -241,9 +241,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="score arm-swing faults even when the arms barely move")
     p.add_argument("--no-arm-swing", dest="arm_swing", action="store_false",
                    help="never score arm-swing faults (a jump done without arms by design)")
-    p.add_argument("--fallback-events", action="store_true",
+    p.add_argument("--fallback-events", dest="fallback_events", action="store_true",
+                   default=None,
                    help="when MotionDTW finds no match, take keyframes from the rule-based "
-                        "events instead of stopping (the report says so)")
+                        "events instead of stopping (the report says so, at half the "
+                        "confidence); default: on when --movement names the movement, "
+                        "off with auto")
+    p.add_argument("--no-fallback-events", dest="fallback_events", action="store_false",
+                   help="stop with 'no <movement> found' when MotionDTW finds no match")
     p.set_defaults(func=_cmd_analyze)
 
     kb = sub.add_parser("kb", help="the knowledge graph and QA store").add_subparsers(

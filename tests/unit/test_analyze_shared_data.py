@@ -16,6 +16,7 @@ import pytest
 from sportsgpt.api import analyze_file, render_analysis
 from sportsgpt.cli import main
 from sportsgpt.tools.datasets import list_cmu_trials, ui_prmd_path
+from sportsgpt.tools.kismam.assess import MovementNotFoundError
 
 JUMPS = ("countermovement_jump", "standing_long_jump")
 IN_PLACE = ("16_01", "16_02", "16_03", "16_04")
@@ -72,3 +73,22 @@ def test_cli_json_keeps_the_issue_names(cmu_dir: Path, capsys: pytest.CaptureFix
             "quality"} <= set(rep)
     assert {"id", "label", "value", "unit", "target_low", "target_high", "z",
             "status"} <= set(rep["metrics"][0])
+
+
+@pytest.mark.slow
+def test_a_squat_too_shallow_for_the_template_is_still_assessed_when_named(
+        uiprmd_dir: Path) -> None:
+    # UI-PRMD incorrect s01 e10: a ~50° knee bend that MotionDTW does not accept as a deep
+    # squat. Named, it is assessed from the event rules (said in the notes, half the
+    # match confidence) and found far too shallow; with auto, or with the fallback off,
+    # it is a typed "not found" error, never a guess.
+    path = ui_prmd_path("deep_squat", 1, 10, correct=False)
+    rep = analyze_file(path, "deep_squat").reports[0]
+    assert {k.method for k in rep.keyframes} == {"events"}
+    assert any("MotionDTW found no match" in n for n in rep.notes)
+    depth = next(f for f in rep.findings if f.fault_id == "insufficient_squat_depth")
+    assert depth.severity == "severe" and depth.confidence <= 0.5
+    with pytest.raises(MovementNotFoundError):
+        analyze_file(path, "deep_squat", fallback_events=False)
+    with pytest.raises(MovementNotFoundError):
+        analyze_file(path, "auto")

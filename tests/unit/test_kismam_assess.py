@@ -15,6 +15,7 @@ from sportsgpt.tools.kismam.assess import (
     assess,
     choose_movement,
     directed,
+    evaluate_metric,
     finding_confidence,
     prepare,
     score_fault,
@@ -124,6 +125,27 @@ def test_clean_slj_experts_rarely_flagged(cmu_dir: Path) -> None:
     flagged = [t for t in trials if _moderate_plus(assess(load_cmu_trial(t),
                                                           "standing_long_jump"))]
     assert len(flagged) <= 1, flagged  # issue target: <= 10 % of clean recordings
+
+
+@pytest.mark.integration
+def test_trunk_lean_target_follows_the_knee_flexion_at_the_bottom(cmu_dir: Path) -> None:
+    # The band of trunk lean at the bottom is conditioned on knee flexion there: it moves
+    # by slope x (knee - experts' mean knee) and the report says for which knee flexion.
+    catalog = load_catalog("standing_long_jump")
+    spec = catalog.metric("trunk_lean_at_bottom")
+    assert spec.target is not None and spec.target.given is not None
+    r = assess(load_cmu_trial("118_04"), "standing_long_jump")[0]
+    got = {m.id: m for m in r.metrics}
+    knee, lean = got["knee_flexion_at_bottom"], got["trunk_lean_at_bottom"]
+    assert knee.value is not None and lean.value is not None and lean.target_high is not None
+    moved = spec.target.given_at(knee.value)
+    assert lean.target_high == pytest.approx(moved.high)
+    assert lean.z == pytest.approx((lean.value - moved.centre) / moved.scale, abs=1e-3)
+    assert lean.target_given == f"for knee flexion at the bottom {knee.value:.0f}°"
+    prep = prepare(load_cmu_trial("118_04"))
+    frames = {k.name: k.frame for k in r.keyframes}
+    alone = evaluate_metric(spec, prep, frames)  # no covariate given: not guessed
+    assert alone.status == "not_assessable" and "knee_flexion_at_bottom" in (alone.reason or "")
 
 
 @pytest.mark.integration

@@ -152,3 +152,44 @@ def test_unreadable_catalog(tmp_path: Path, content: bytes) -> None:
 def test_unknown_movement() -> None:
     with pytest.raises(CatalogError, match="no catalog"):
         load_catalog("triple_jump")
+
+
+def _conditioned(**update: object) -> Target:
+    data: dict[str, object] = {
+        "high": 40.0, "sd": 5.0, "from": "template",
+        "experts": {"recordings": ["a", "b", "c"], "n": 3, "mean": 30.0, "sd": 5.0,
+                    "sd_floor": 1.0},
+        "given": {"metric": "knee", "slope": 0.5, "x_mean": 80.0, "x_low": 60.0,
+                  "x_high": 100.0, "r": 0.8, "n_slope": 3}}
+    return Target.model_validate(data | update)
+
+
+def test_conditioned_target_moves_along_its_line_and_clips() -> None:
+    t = _conditioned()
+    assert t.given_at(80.0).high == pytest.approx(40.0)
+    assert t.given_at(90.0).high == pytest.approx(45.0)
+    assert t.given_at(200.0).high == pytest.approx(50.0)  # clipped to x_high = 100
+    assert t.given_at(90.0).scale == t.scale and t.given_at(90.0).centre == pytest.approx(35.0)
+
+
+def test_only_template_targets_are_conditioned() -> None:
+    with pytest.raises(ValueError, match="template"):
+        _conditioned(**{"from": "literature", "source_ids": ["x"], "experts": None})
+
+
+@pytest.mark.parametrize("covariate", ["no_such_metric", "trunk_lean_at_bottom",
+                                       "chained"])
+def test_conditioned_on_a_bad_covariate_is_a_catalog_error(tmp_path: Path,
+                                                          covariate: str) -> None:
+    data = json.loads(load_catalog("standing_long_jump").model_dump_json(by_alias=True))
+    metrics = {m["id"]: m for m in data["metrics"]}
+    given = metrics["trunk_lean_at_bottom"]["target"]["given"]
+    if covariate == "chained":  # the covariate is itself conditioned
+        metrics["trunk_lean_at_takeoff"]["target"]["given"] = dict(given)
+        given["metric"] = "trunk_lean_at_takeoff"
+    else:
+        given["metric"] = covariate
+    path = tmp_path / "cat.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(CatalogError, match="condition"):
+        read_catalog(path)

@@ -83,3 +83,56 @@ def test_shipped_catalog_targets_are_reproduced(cmu_dir: Path, uiprmd_dir: Path)
     assert "118_04" not in knee.experts.recordings
     rest = [values[r]["knee_angle_at_takeoff"] for r in knee.experts.recordings]
     assert knee.experts.mean == pytest.approx(float(np.mean(rest)), abs=1e-3)
+
+
+# --- conditioned targets (``given``) ------------------------------------------------------
+def _line_values() -> dict[str, dict[str, float]]:
+    """y = 2x + 5 with residuals +1, -1, +1, -1 on a..d; e, f only fit a shared slope."""
+    xs = {"a": 10.0, "b": 20.0, "c": 30.0, "d": 40.0, "e": 0.0, "f": 100.0}
+    res = {"a": 1.0, "b": -1.0, "c": 1.0, "d": -1.0, "e": 0.0, "f": 0.0}
+    return {k: {"x": x, "y": 2.0 * x + 5.0 + res[k]} for k, x in xs.items()}
+
+
+def _given_target(**given: object) -> dict[str, Any]:
+    return {"high": 0.0, "sd": 1.0, "from": "template", "given": {"metric": "x", **given},
+            "experts": {"recordings": ["a", "b", "c", "d"], "n": 4, "mean": 0.0, "sd": 0.0,
+                        "sd_floor": 0.1}}
+
+
+def test_conditioned_target_fits_the_experts_line() -> None:
+    out = derive_target(_given_target(), "y", _line_values())
+    g = out["given"]
+    # least squares on a..d: slope 1.84 (the +-1 residual pattern tilts it a little)
+    x = np.array([10.0, 20.0, 30.0, 40.0])
+    y = 2.0 * x + 5.0 + np.array([1.0, -1.0, 1.0, -1.0])
+    slope = np.polyfit(x, y, 1)[0]
+    resid_sd = np.std(y - slope * x, ddof=2)
+    assert g["slope"] == pytest.approx(slope, abs=1e-4)
+    assert (g["x_mean"], g["x_low"], g["x_high"], g["n_slope"]) == (25.0, 10.0, 40.0, 4)
+    assert out["experts"]["mean"] == pytest.approx(y.mean(), abs=1e-3)
+    assert out["experts"]["sd"] == pytest.approx(resid_sd, abs=1e-3)
+    assert out["high"] == pytest.approx(y.mean() + 2 * resid_sd, abs=0.01)
+    assert out["sd"] == pytest.approx(resid_sd, abs=1e-3)
+
+
+def test_conditioned_target_can_borrow_its_slope() -> None:
+    out = derive_target(_given_target(slope_recordings=["e", "f", "b"]), "y", _line_values())
+    g = out["given"]
+    assert g["n_slope"] == 3 and (g["x_low"], g["x_high"]) == (0.0, 100.0)
+    # residuals of a..d around the borrowed line, ddof 1 (the slope was not fitted on them)
+    resid = np.array([2 * 10 + 6, 2 * 20 + 4, 2 * 30 + 6, 2 * 40 + 4]) - g["slope"] * np.array(
+        [10.0, 20.0, 30.0, 40.0])
+    assert out["experts"]["sd"] == pytest.approx(np.std(resid, ddof=1), abs=1e-3)
+
+
+def test_conditioned_target_needs_three_distinct_covariate_values() -> None:
+    with pytest.raises(TargetDerivationError, match="at least 3"):
+        derive_target(_given_target(), "y", _line_values(), frozenset({"a", "b"}))
+
+
+def test_shipped_trunk_lean_targets_are_conditioned_on_knee_flexion() -> None:
+    for movement in ("countermovement_jump", "standing_long_jump"):
+        t = load_catalog(movement).metric("trunk_lean_at_bottom").target
+        assert t is not None and t.given is not None
+        assert t.given.metric == "knee_flexion_at_bottom"
+        assert 0.5 < t.given.slope < 1.5 and t.given.r > 0.7

@@ -25,7 +25,7 @@ Pipeline for one recording (details and formulas in ``docs/kismam.md``):
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -37,7 +37,9 @@ from sportsgpt.graph_kb.catalog import (
     FaultSpec,
     MetricSpec,
     MovementCatalog,
+    Target,
     load_catalog,
+    range_text,
 )
 from sportsgpt.tools.events import (
     FREE_FALL_TOLERANCE,
@@ -232,9 +234,9 @@ def view_reason(spec: MetricSpec, view: str) -> str | None:
     return None
 
 
-def status_of(spec: MetricSpec, value: float) -> MetricStatus:
-    """``low`` / ``high`` outside the target bounds, else ``ok``."""
-    t = spec.target
+def status_of(spec: MetricSpec, value: float, target: Target | None = None) -> MetricStatus:
+    """``low`` / ``high`` outside the target bounds (``target`` or the spec's), else ``ok``."""
+    t = target if target is not None else spec.target
     if t is None:
         return "ok"
     if t.low is not None and value < t.low:
@@ -244,21 +246,32 @@ def status_of(spec: MetricSpec, value: float) -> MetricStatus:
     return "ok"
 
 
-def z_score(spec: MetricSpec, value: float) -> float | None:
-    """``(value - centre) / sd`` of the metric's target (``None`` without a target)."""
-    if spec.target is None:
+def z_score(spec: MetricSpec, value: float, target: Target | None = None) -> float | None:
+    """``(value - centre) / sd`` of the target (``target`` or the spec's; ``None`` without)."""
+    t = target if target is not None else spec.target
+    if t is None:
         return None
-    return (value - spec.target.centre) / spec.target.scale
+    return (value - t.centre) / t.scale
 
 
-def evaluate_metric(spec: MetricSpec, prep: Prepared, frames: Mapping[str, int]
-                    ) -> MetricResult:
-    """One catalog metric on one repetition."""
+def evaluate_metric(spec: MetricSpec, prep: Prepared, frames: Mapping[str, int],
+                    covariates: Mapping[str, MetricResult] | None = None) -> MetricResult:
+    """One catalog metric on one repetition.
+
+    A target conditioned on another metric (``target.given``) is moved to that metric's
+    value in ``covariates``; without it the metric is not assessable.
+    """
     t = spec.target
+    given = t.given if t is not None else None
+    cov = (covariates or {}).get(given.metric) if given is not None else None
+    reason = view_reason(spec, prep.view)
+    if given is not None and reason is None and (cov is None or cov.value is None):
+        reason = f"its target depends on {given.metric}, which was not assessed"
+    if given is not None and t is not None and cov is not None and cov.value is not None:
+        t = t.given_at(cov.value)
     base = {"id": spec.id, "label": spec.label, "unit": spec.unit,
             "target_low": t.low if t else None, "target_high": t.high if t else None,
             "target_source": list(t.source_ids) if t else [], "keyframe": spec.definition.at}
-    reason = view_reason(spec, prep.view)
     if reason is None:
         try:
             m = compute_metric(spec.definition.computation, prep.kin, prep.motion, frames,
@@ -266,12 +279,32 @@ def evaluate_metric(spec: MetricSpec, prep: Prepared, frames: Mapping[str, int]
         except NotAssessableError as exc:
             reason = exc.reason
         else:
-            z = z_score(spec, m.value)
+            z = z_score(spec, m.value, t)
+            note = None
+            if given is not None and cov is not None and cov.value is not None:
+                note = f"for {cov.label.lower()} {plain_value(cov.value, cov.unit)}"
             return MetricResult(**base | {"keyframe": m.keyframe or spec.definition.at},
                                 value=round(m.value, 4), frame=m.frame,
                                 z=None if z is None else round(z, 3),
-                                status=status_of(spec, m.value))
+                                status=status_of(spec, m.value, t), target_given=note)
     return MetricResult(**base, value=None, z=None, status="not_assessable", reason=reason)
+
+
+def evaluate_metrics(specs: Iterable[MetricSpec], prep: Prepared, frames: Mapping[str, int]
+                     ) -> dict[str, MetricResult]:
+    """Every metric of ``specs`` on one repetition, in order; conditioned targets last.
+
+    Metrics whose target is conditioned on a covariate are evaluated after the others, so
+    their covariate's value is known (a covariate missing from ``specs`` leaves the metric
+    not assessable).
+    """
+    specs = list(specs)
+    first = [m for m in specs if m.target is None or m.target.given is None]
+    out = {m.id: evaluate_metric(m, prep, frames) for m in first}
+    for m in specs:
+        if m.id not in out:
+            out[m.id] = evaluate_metric(m, prep, frames, out)
+    return {m.id: out[m.id] for m in specs}
 
 
 # --- faults ------------------------------------------------------------------------------
@@ -314,7 +347,8 @@ def finding_confidence(*, missing_pct: float, view: str, match_factor: float, fp
     return round(float(np.clip(np.prod(parts), 0.0, 1.0)), 3)
 
 
-def _fmt(value: float, unit: str) -> str:
+def plain_value(value: float, unit: str) -> str:
+    """A value with its unit for a sentence: ``151°``, ``0.42 s``, ``23 % leg length``."""
     if unit == "deg":
         return f"{value:.0f}°"
     if unit in ("s", "m"):
@@ -349,10 +383,12 @@ def score_fault(fault: FaultSpec, catalog: MovementCatalog,
         return math.nan, 0.0, [], None
     rows.sort(key=lambda x: (-x[0], -x[1]))
     score, top = rows[0][0], rows[0][2]
-    spec = catalog.metric(top.metric_id)
-    assert spec.target is not None
-    clause = (f"{spec.label.lower()} {_fmt(top.value, top.unit)} vs "
-              f"{spec.target.text(top.unit)}")
+    r, spec = results[top.metric_id], catalog.metric(top.metric_id)
+    band = (range_text(top.target_low, top.target_high, top.unit)
+            if top.target_low is not None or top.target_high is not None
+            else spec.target.text(top.unit) if spec.target is not None else "its target")
+    clause = (f"{spec.label.lower()} {plain_value(top.value, top.unit)} vs {band}"
+              + (f" ({r.target_given})" if r.target_given else ""))
     return score, used / total, [e for _, _, e in rows], clause
 
 
@@ -443,7 +479,7 @@ def assess(motion: MotionSequence | AngleSequence, movement: str, *,
     out = []
     for i, rep in enumerate(reps, start=1):
         frames = rep.frames
-        results = {m.id: evaluate_metric(m, prep, frames) for m in catalog.metrics}
+        results = evaluate_metrics(catalog.metrics, prep, frames)
         rnotes = [*prep.notes, *notes, *rep.notes]
         skip = _arm_skip(results, arm_swing, rnotes) if movement != "deep_squat" else ()
         fs = findings(catalog, results, skip=skip, missing_pct=prep.missing_pct,

@@ -503,12 +503,13 @@ def format_number(v: float | None) -> str:
 def target_text(m: MetricResult) -> str:
     """The target band in words: ``80 to 110 deg``, ``≥ 0.3 m``, ``≤ 45 deg`` or ``—``."""
     lo, hi = m.target_low, m.target_high
+    given = f" ({m.target_given})" if m.target_given else ""
     if lo is not None and hi is not None:
-        return f"{format_number(lo)} to {format_number(hi)} {m.unit}"
+        return f"{format_number(lo)} to {format_number(hi)} {m.unit}{given}"
     if lo is not None:
-        return f"≥ {format_number(lo)} {m.unit}"
+        return f"≥ {format_number(lo)} {m.unit}{given}"
     if hi is not None:
-        return f"≤ {format_number(hi)} {m.unit}"
+        return f"≤ {format_number(hi)} {m.unit}{given}"
     return "—"
 
 

@@ -3,7 +3,9 @@
 A catalog target with ``from: template`` (or ``both``) stores the expert recordings it
 comes from and a floor for the spread (``experts.recordings``, ``experts.sd_floor``);
 ``docs/kismam.md`` states the rule: ``s = max(sd, sd_floor)`` and the bound(s) at
-``mean ± 2 s``. This module applies that rule, so the numbers in
+``mean ± 2 s``; a target conditioned on a covariate (``given``) uses the experts'
+regression line on that covariate and the sd of their residuals. This module applies
+that rule, so the numbers in
 ``graph_kb/catalog/*.json`` are reproducible (``python -m sportsgpt.tools.kismam.targets
 --check`` compares them with a fresh derivation; ``--write`` rewrites them) and the
 diagnosis benchmark can derive targets **without** the recording under test.
@@ -37,7 +39,7 @@ from sportsgpt.graph_kb.catalog import (
     load_catalog,
 )
 from sportsgpt.tools.datasets import load_cmu_trial, load_ui_prmd
-from sportsgpt.tools.kismam.assess import evaluate_metric, prepare, repetitions
+from sportsgpt.tools.kismam.assess import evaluate_metrics, prepare, repetitions
 from sportsgpt.tools.motion import AngleSequence, MotionSequence
 from sportsgpt.tools.motiondtw.templates import load_template
 
@@ -89,21 +91,26 @@ def metric_values(motion: MotionSequence | AngleSequence, movement: str,
     if not reps:
         raise TargetDerivationError(f"{motion.source.path}: no {movement} found")
     best = max(reps, key=lambda r: r.match_quality or 0.0)
-    out = {}
-    for spec in specs:
-        r = evaluate_metric(spec, prep, best.frames)
-        if r.value is not None:
-            out[spec.id] = float(r.value)
-    return out
+    results = evaluate_metrics(specs, prep, best.frames)
+    return {k: float(r.value) for k, r in results.items() if r.value is not None}
 
 
 def _specs_by_recording(catalogs: Iterable[MovementCatalog]) -> dict[str, list[MetricSpec]]:
+    """Per expert recording, the metrics to measure on it (covariates included)."""
     out: dict[str, dict[str, MetricSpec]] = {}
     for c in catalogs:
         for m in c.metrics:
-            if m.target is not None and m.target.experts is not None:
-                for r in m.target.experts.recordings:
-                    out.setdefault(r, {}).setdefault(m.id, m)
+            if m.target is None or m.target.experts is None:
+                continue
+            given = m.target.given
+            names = list(m.target.experts.recordings)
+            if given is not None:
+                names += given.slope_recordings or []
+            for r in names:
+                specs = out.setdefault(r, {})
+                if given is not None:
+                    specs.setdefault(given.metric, c.metric(given.metric))
+                specs.setdefault(m.id, m)
     return {r: list(specs.values()) for r, specs in sorted(out.items())}
 
 
@@ -111,6 +118,44 @@ def expert_values(catalogs: Iterable[MovementCatalog]) -> dict[str, dict[str, fl
     """Values of the template-target metrics on each expert recording the catalogs name."""
     return {n: metric_values(load_expert(n), recording_movement(n), specs)
             for n, specs in _specs_by_recording(catalogs).items()}
+
+
+def _pairs(metric_id: str, covariate: str, names: Iterable[str], values: ExpertValues
+           ) -> tuple[np.ndarray, np.ndarray]:
+    rows = [(values[r][covariate], values[r][metric_id]) for r in names
+            if metric_id in values.get(r, {}) and covariate in values.get(r, {})]
+    arr = np.asarray(rows, dtype=np.float64).reshape(-1, 2)
+    return arr[:, 0], arr[:, 1]
+
+
+def derive_given(given: Mapping[str, Any], metric_id: str, names: list[str],
+                 values: ExpertValues, exclude: frozenset[str], floor: float
+                 ) -> tuple[dict[str, Any], float, float, int]:
+    """A conditioned target's line: the ``given`` dict, the experts' mean and spread, n.
+
+    The slope is the least-squares slope of the metric on the covariate over
+    ``given.slope_recordings`` (default: the experts); the line goes through the experts'
+    means; the spread is the sd of the experts' residuals around it (``ddof`` 2 when the
+    slope was fitted on the experts themselves, else 1), floored as usual.
+    """
+    cov = str(given["metric"])
+    own = given.get("slope_recordings") is None
+    slope_names = names if own else [r for r in given["slope_recordings"] if r not in exclude]
+    xs, ys = _pairs(metric_id, cov, slope_names, values)
+    if len(xs) < 3 or float(np.ptp(xs)) == 0.0:
+        raise TargetDerivationError(f"{metric_id}: needs at least 3 recordings with "
+                                    f"different {cov} to fit its slope, got {len(xs)}")
+    slope = float(np.polyfit(xs, ys, 1)[0])
+    x, y = _pairs(metric_id, cov, names, values)
+    if len(x) == 0:
+        raise TargetDerivationError(f"{metric_id}: no expert value among {names}")
+    resid = y - slope * x
+    ddof = 2 if own else 1
+    sd = float(np.std(resid, ddof=ddof)) if len(x) > ddof else 0.0
+    out = {**given, "slope": round(slope, 4), "x_mean": round(float(x.mean()), 3),
+           "x_low": round(float(xs.min()), 3), "x_high": round(float(xs.max()), 3),
+           "r": round(float(np.corrcoef(xs, ys)[0, 1]), 3), "n_slope": len(xs)}
+    return out, float(y.mean()), sd, len(x)
 
 
 def _spread(values: list[float], floor: float) -> tuple[float, float, float]:
@@ -128,12 +173,19 @@ def derive_target(target: dict[str, Any], metric_id: str, values: ExpertValues,
     """
     experts = target["experts"]
     names = [r for r in experts["recordings"] if r not in exclude]
-    vals = [values[r][metric_id] for r in names if metric_id in values.get(r, {})]
-    if not vals:
-        raise TargetDerivationError(f"{metric_id}: no expert value among {names}")
-    mean, sd, s = _spread(vals, float(experts["sd_floor"]))
+    floor = float(experts["sd_floor"])
     out = copy.deepcopy(target)
-    out["experts"] = {**experts, "recordings": names, "n": len(vals), "mean": round(mean, 3),
+    if target.get("given") is not None:
+        out["given"], mean, sd, n = derive_given(target["given"], metric_id, names, values,
+                                                 exclude, floor)
+        s = max(sd, floor)
+    else:
+        vals = [values[r][metric_id] for r in names if metric_id in values.get(r, {})]
+        if not vals:
+            raise TargetDerivationError(f"{metric_id}: no expert value among {names}")
+        mean, sd, s = _spread(vals, floor)
+        n = len(vals)
+    out["experts"] = {**experts, "recordings": names, "n": n, "mean": round(mean, 3),
                       "sd": round(sd, 3)}
     two_sided = target.get("low") is not None and target.get("high") is not None
     if target.get("low") is not None:
@@ -180,6 +232,13 @@ def differences(movement: str, values: ExpertValues, rel_tol: float = 0.02
         if old.target is None or new.target is None or old.target.experts is None:
             continue
         tol = rel_tol * new.target.scale
+        g_old, g_new = old.target.given, new.target.given
+        if (g_old is None) != (g_new is None) or (
+                g_old is not None and g_new is not None
+                and not math.isclose(g_old.slope, g_new.slope, rel_tol=rel_tol, abs_tol=1e-3)):
+            out.append(f"{movement}.{old.id}.given: catalog "
+                       f"{g_old.slope if g_old else None} vs derived "
+                       f"{g_new.slope if g_new else None}")
         for bound in ("low", "high"):
             a, b = getattr(old.target, bound), getattr(new.target, bound)
             if a is not None and b is not None and not math.isclose(a, b, abs_tol=tol):
@@ -203,7 +262,10 @@ def main(argv: list[str] | None = None) -> int:
     """``--check`` (default) or ``--write`` the template targets of the packaged catalogs."""
     parser = argparse.ArgumentParser(prog="python -m sportsgpt.tools.kismam.targets",
                                      description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--write", action="store_true", help="rewrite the catalog files")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true",
+                      help="list targets the catalog files do not reproduce (default)")
+    mode.add_argument("--write", action="store_true", help="rewrite the catalog files")
     args = parser.parse_args(argv)
     catalogs = [load_catalog(m) for m in CATALOG_MOVEMENTS]
     print("assessing the expert recordings ...", file=sys.stderr)
