@@ -108,6 +108,7 @@ class Case:
     flagged: set[str] = field(default_factory=set)
     confidence: dict[str, float] = field(default_factory=dict)
     error: str | None = None
+    from_events: bool = False
     arm_skipped: bool = False
     arms_still: bool = False
     scores: dict[str, float] = field(default_factory=dict)
@@ -166,10 +167,11 @@ def run_case(case: Case, motion: MotionSequence, template: Template,
     t0 = time.perf_counter()
     try:
         reports = assess(motion, case.movement, template=template, catalog=catalog,
-                         arm_swing=arm_swing)
+                         arm_swing=arm_swing, fallback_events=True)
     except SportsGPTError as exc:
         case.error = f"{type(exc).__name__}: {exc}"
     else:
+        case.from_events = any(k.method == "events" for r in reports for k in r.keyframes)
         case.flagged, case.confidence = flagged_of(reports)
         case.arm_skipped = any("arm-swing faults not scored" in n
                                for r in reports for n in r.notes)
@@ -489,6 +491,7 @@ def main() -> None:
     share_clean = len(flagged_clean) / len(controls) if controls else float("nan")
     clean_cnt = Counter(x for c in flagged_clean for x in c.flagged)
     errors = [c for c in cases if c.error]
+    fell = [c for c in cases if c.from_events]
     arm = [c for c in cases if c.fault == "limited_arm_swing" and c.arm_skipped]
 
     pos = [-sq.depth for sq in squats if not sq.correct and sq.depth is not None]
@@ -575,7 +578,9 @@ def main() -> None:
         "its group (in-place 16_01-16_04 -> `countermovement_jump`; 16_05-16_10 and 118_* -> "
         "`standing_long_jump`), once, and reused for all its cases, and so is a catalog whose "
         "template-derived targets leave the test trial out. `assess(motion, movement, "
-        "template=..., catalog=...)` with `fallback_events=False` and `arm_swing=None`, "
+        "template=..., catalog=...)` with `fallback_events=True` (what `sportsgpt analyze` "
+        "does when the movement is named: keyframes from the event rules when MotionDTW finds "
+        "no match, at half the match confidence) and `arm_swing=None`, "
         "except on trials whose clean recording has the arms almost still (shoulder-flexion "
         "range < 15°, assess's own note; here "
         f"{', '.join(sorted(c.trial for c in all_controls if c.arms_still)) or 'none'}): "
@@ -592,6 +597,11 @@ def main() -> None:
         f"miss for the injected fault): {len(errors)} of {len(cases)} cases"
         + (": " + "; ".join(f"{k} x{v}" for k, v in Counter(
             f"{c.trial} ({c.error})" for c in errors).most_common()) if errors else "")
+        + ".", "",
+        f"Keyframes from the event rules (MotionDTW found no match): {len(fell)} of "
+        f"{len(cases)} cases"
+        + (": " + "; ".join(f"{k} x{v}" for k, v in Counter(
+            f"{c.trial} {c.fault or 'clean'}" for c in fell).most_common()) if fell else "")
         + ".", "",
         f"`limited_arm_swing` cases where the auto arm-swing check (range < 15°) skipped "
         f"arm-swing faults: {len(arm)}"

@@ -60,8 +60,18 @@ MAGNITUDES: Final[tuple[Magnitude, ...]] = get_args(Magnitude)
 CMU_FPS: Final = 120.0
 """CMU capture rate (AMC files store none)."""
 
-ARM_SWING_TRIALS: Final[tuple[str, ...]] = ("118_04", "118_05", "118_22", "118_23", "118_29")
-"""Trials with a full arm swing (80-110 degrees); ``limited_arm_swing`` is meaningful only here."""
+ARM_SWING_TRIALS: Final[tuple[str, ...]] = (
+    "118_01", "118_04", "118_05", "118_10", "118_16", "118_22", "118_26", "118_29")
+"""Trials whose arms swing relative to the trunk; ``limited_arm_swing`` is meaningful only here.
+
+The edit scales the humerus, clavicle and elbow channels, which are relative to the thorax,
+so a trial qualifies by the same trunk-relative measure: KISMAM's ``arm_swing_amplitude``
+(range of shoulder flexion in the second before takeoff) of at least 40 degrees, 44-79
+degrees here. These are the recordings that set the arm-swing target (a test keeps the two
+lists equal). The data README's "about 80-110 degrees" is the upper arm's elevation from the
+world vertical, which includes the trunk's forward pitch: 118_23 reaches 84 degrees that way
+but only 25 relative to the trunk (its arms hang while the trunk leans 66 degrees, and they
+do not drive forward at takeoff), so it was dropped from this list on 2026-11-26."""
 
 FOOT_ANCHORS: Final[tuple[str, ...]] = ("ltibia", "lfoot", "rtibia", "rfoot")
 """ASF bones whose distal ends (ankles, balls of the feet) are kept planted."""

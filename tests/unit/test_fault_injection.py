@@ -260,3 +260,15 @@ def test_injection_is_deterministic(cmu: Path) -> None:
     a = inject(cmu / "118_04.amc", "asymmetric_landing", "mild")
     b = inject(cmu / "118_04.amc", "asymmetric_landing", "mild")
     assert np.array_equal(a.motion.positions, b.motion.positions)
+
+
+def test_arm_swing_trials_are_the_arm_swing_target_experts() -> None:
+    # limited_arm_swing edits thorax-relative channels, so it is injected where the arms
+    # swing relative to the trunk: the recordings that set the arm-swing target.
+    from sportsgpt.evals.fault_injection import ARM_SWING_TRIALS
+    from sportsgpt.graph_kb.catalog import load_catalog
+
+    target = load_catalog("standing_long_jump").metric("arm_swing_amplitude").target
+    assert target is not None and target.experts is not None
+    assert set(ARM_SWING_TRIALS) == set(target.experts.recordings)
+    assert FAULTS["limited_arm_swing"].meaningful_trials == ARM_SWING_TRIALS
