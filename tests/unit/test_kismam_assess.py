@@ -23,6 +23,7 @@ from sportsgpt.tools.kismam.assess import (
     z_score,
 )
 from sportsgpt.tools.kismam.models import AssessmentReport, MetricResult
+from sportsgpt.tools.kismam.render import render_markdown
 from sportsgpt.tools.motion import AngleSequence, MotionSequence
 from sportsgpt.tools.preprocess import preprocess
 
@@ -142,6 +143,7 @@ def test_trunk_lean_target_follows_the_knee_flexion_at_the_bottom(cmu_dir: Path)
     assert lean.target_high == pytest.approx(moved.high)
     assert lean.z == pytest.approx((lean.value - moved.centre) / moved.scale, abs=1e-3)
     assert lean.target_given == f"for knee flexion at the bottom {knee.value:.0f}°"
+    assert lean.target_given in render_markdown([r])  # the reader sees why the band moved
     prep = prepare(load_cmu_trial("118_04"))
     frames = {k.name: k.frame for k in r.keyframes}
     alone = evaluate_metric(spec, prep, frames)  # no covariate given: not guessed
