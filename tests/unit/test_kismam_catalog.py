@@ -29,7 +29,8 @@ EXPECTED_FAULTS = {
     "standing_long_jump": {
         "low_takeoff_angle", "high_takeoff_angle", "limited_arm_swing",
         "insufficient_knee_extension_at_takeoff", "insufficient_hip_extension_at_takeoff",
-        "excessive_trunk_lean", "stiff_landing", "poor_landing_balance"},
+        "excessive_trunk_lean", "stiff_landing", "poor_landing_balance",
+        "knee_valgus_on_landing", "asymmetric_landing"},
     "deep_squat": {"insufficient_squat_depth", "excessive_trunk_lean", "knee_valgus_in_squat",
                    "heel_rise", "squat_asymmetry"},
 }
