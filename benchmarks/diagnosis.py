@@ -55,6 +55,7 @@ from sportsgpt.evals.fault_injection import FAULTS, MAGNITUDES, clean, inject
 from sportsgpt.graph_kb.catalog import CATALOG_MOVEMENTS, MovementCatalog, load_catalog
 from sportsgpt.tools.datasets import list_cmu_trials, load_cmu_trial, load_ui_prmd
 from sportsgpt.tools.kismam.assess import assess, score_fault
+from sportsgpt.tools.kismam.baseline import baseline_catalog, baseline_values
 from sportsgpt.tools.kismam.models import AssessmentReport
 from sportsgpt.tools.kismam.targets import ExpertValues, derive_catalog, expert_values
 from sportsgpt.tools.motion import AngleSequence, MotionSequence
@@ -319,6 +320,18 @@ class Squat:
     methods: set[str] = field(default_factory=set)
     n_reports: int = 0
     error: str | None = None
+    flagged_baseline: set[str] | None = None
+
+
+def _baseline_flags(motion: MotionSequence, tpl: Template, values: ExpertValues,
+                    own: str | None) -> set[str] | None:
+    """Flags with targets from the subject's own correct repetitions (without ``own``)."""
+    try:
+        cat = baseline_catalog("deep_squat", values, exclude=[own] if own else [])[0]
+        return flagged_of(assess(motion, "deep_squat", template=tpl, fallback_events=True,
+                                 catalog=cat))[0]
+    except SportsGPTError:
+        return None
 
 
 def run_squats(episodes: tuple[int, ...], values: ExpertValues) -> list[Squat]:
@@ -338,6 +351,8 @@ def run_squats(episodes: tuple[int, ...], values: ExpertValues) -> list[Squat]:
         tpl = build_template(experts, "deep_squat")
         cat = derive_catalog("deep_squat", values,
                              exclude=[f"m01_s{s:02d}_e{e:02d}" for e in EPISODES])
+        own = baseline_values("deep_squat", {f"e{e:02d}": motions[(s, e, True)]
+                                             for e in EPISODES})
         for e in episodes:
             for c in (True, False):
                 sq = Squat(s, e, c)
@@ -353,6 +368,8 @@ def run_squats(episodes: tuple[int, ...], values: ExpertValues) -> list[Squat]:
                     depths = [m.value for r in reports for m in r.metrics
                               if m.id == DEPTH and m.value is not None]
                     sq.depth = max(depths) if depths else None
+                sq.flagged_baseline = _baseline_flags(motions[(s, e, c)], tpl, own,
+                                                      f"e{e:02d}" if c else None)
                 out.append(sq)
         log(f"[squats] subject s{s:02d}: template from {len(experts)} correct reps, "
             f"{2 * len(episodes)} reps assessed in {time.perf_counter() - t0:.1f} s")
@@ -367,6 +384,29 @@ def squat_summary(squats: list[Squat]) -> tuple[float, int, int, int]:
     right = sum((bool(sq.flagged) != sq.correct) and sq.error is None for sq in squats)
     fp = sum(bool(sq.flagged) for sq in squats if sq.correct)
     return auc, right, len(squats), fp
+
+
+def baseline_lines(squats: list[Squat]) -> list[str]:
+    """Markdown of the per-athlete-baseline variant of the squat protocol."""
+    lines = ["### With a per-athlete baseline (`sportsgpt analyze --baseline`)", "",
+             "Same repetitions and templates; template targets from the test subject's own "
+             "correct repetitions instead of the other subjects' (`tools/kismam/baseline.py`), "
+             "leaving the test repetition out when it is a correct one. This is the "
+             "monitoring use (an athlete against their own good repetitions), not the "
+             "issue's protocol, so it is reported beside the headline, not in it.", "",
+             "| subjects | accuracy | correct reps flagged | incorrect reps flagged |",
+             "|---|---|---|---|"]
+    for name, subs in (("held-out s04, s05", (4, 5)), ("development s01-s03", DEV_SUBJECTS),
+                       ("all", SUBJECTS)):
+        sq = [q for q in squats if q.subject in subs]
+        right = sum(q.flagged_baseline is not None and bool(q.flagged_baseline) != q.correct
+                    for q in sq)
+        fp = sum(bool(q.flagged_baseline) for q in sq if q.correct)
+        tp = sum(bool(q.flagged_baseline) for q in sq if not q.correct)
+        n_ok = sum(q.correct for q in sq)
+        lines.append(f"| {name} | {right}/{len(sq)} = {fmt(right / len(sq), 3)} | "
+                     f"{fp}/{n_ok} | {tp}/{len(sq) - n_ok} |")
+    return [*lines, ""]
 
 
 def split_tables(cases: list[Case], squats: list[Squat]) -> tuple[list[str], dict[str, float]]:
@@ -654,7 +694,8 @@ def main() -> None:
                             f"{'correct' if q.correct else 'incorrect'}: {q.error}"
                             for q in sq_err[:10]) + ")" if sq_err else "")
         + f"; assessed without a depth value: {len(sq_nodepth)}; files with more than one "
-        f"repetition found: {multi} (depth = the deepest).", ""]
+        f"repetition found: {multi} (depth = the deepest).", "",
+        *baseline_lines(squats)]
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text("\n".join(parts))
     log(f"wrote {args.out} in {took:.0f} s")

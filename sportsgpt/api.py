@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from sportsgpt.graph_kb.catalog import MovementCatalog
 from sportsgpt.tools.io import Motion, detect_format, read_motion
 from sportsgpt.tools.kismam.assess import Prepared, assess, choose_movement, prepare
+from sportsgpt.tools.kismam.baseline import baseline_catalog, baseline_values
 from sportsgpt.tools.kismam.models import AssessmentReport
 from sportsgpt.tools.kismam.render import render_html, render_json, render_markdown
 from sportsgpt.tools.motion import AngleSequence, MotionSequence
@@ -114,17 +117,39 @@ class Analysis(BaseModel):
     template: Template
 
 
+def baseline_for(movement: str, paths: Sequence[str | Path], format: str | None = None,
+                 **options: Any) -> tuple[MovementCatalog, str]:
+    """The movement's catalog with template targets from the athlete's own recordings.
+
+    Returns the catalog and the note the reports carry about it.
+    """
+    motions = {}
+    for p in paths:
+        name = Path(p).name
+        while name in motions:
+            name = f"{name}'"
+        motions[name] = load_motion(p, format=format, **options)
+    catalog, kept = baseline_catalog(movement, baseline_values(movement, motions))
+    note = (f"template targets from the athlete's own baseline ({len(motions)} recording"
+            f"{'s' if len(motions) != 1 else ''}: {', '.join(motions)}); literature targets "
+            "unchanged")
+    if kept:
+        note += f"; shipped targets kept for {', '.join(kept)} (not measurable on the baseline)"
+    return catalog, note
+
+
 def analyze_file(path: str | Path, movement: str = "auto", *,
                  template_path: str | Path | None = None, arm_swing: bool | None = None,
                  fallback_events: bool | None = None, format: str | None = None,
-                 **options: Any) -> Analysis:
+                 baseline: Sequence[str | Path] = (), **options: Any) -> Analysis:
     """KISMAM on one recording: one assessment per repetition found.
 
     ``fallback_events=None`` (default) takes keyframes from the event rules when MotionDTW
     finds no match only if ``movement`` was named: the caller vouches for the movement,
     and an execution far from the template (a squat to 50°) is exactly what needs
     assessing. With ``auto`` a recording no template matches is not assessed as
-    anything (``MovementNotFoundError``).
+    anything (``MovementNotFoundError``). ``baseline``: recordings of the same athlete whose
+    spread replaces the experts' in every template target (:func:`baseline_for`).
     """
     motion = load_motion(path, format=format, **options)
     prep = prepare(motion)
@@ -135,8 +160,15 @@ def analyze_file(path: str | Path, movement: str = "auto", *,
     else:
         confidence = None
     template = get_template(movement, template_path)
+    catalog, note = baseline_for(movement, baseline, format, **options) if baseline \
+        else (None, None)
     reports = assess(motion, movement, template=template, arm_swing=arm_swing,
-                     fallback_events=fallback_events)
+                     fallback_events=fallback_events, catalog=catalog)
+    if note is not None:
+        reports = [r.model_copy(update={
+            "notes": [*r.notes, note],
+            "quality": r.quality.model_copy(update={"notes": [*r.quality.notes, note]})})
+            for r in reports]
     if confidence is not None:
         reports = [r.model_copy(update={"movement_confidence": confidence}) for r in reports]
     return Analysis(reports=reports, prepared=prep, template=template)

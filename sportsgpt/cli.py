@@ -119,7 +119,8 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
     analysis = analyze_file(args.file, args.movement, template_path=args.template,
                             arm_swing=args.arm_swing, fallback_events=args.fallback_events,
-                            format=args.reader, **_reader_options(args))
+                            format=args.reader, baseline=args.baseline,
+                            **_reader_options(args))
     out = Path(args.out) if args.out else None
     plots = None
     if args.format == "md" and out is not None:
@@ -249,6 +250,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "off with auto")
     p.add_argument("--no-fallback-events", dest="fallback_events", action="store_false",
                    help="stop with 'no <movement> found' when MotionDTW finds no match")
+    p.add_argument("--baseline", nargs="+", default=[], metavar="FILE",
+                   help="recordings of the same athlete (e.g. earlier good jumps): template "
+                        "targets come from their spread instead of the experts'")
     p.set_defaults(func=_cmd_analyze)
 
     kb = sub.add_parser("kb", help="the knowledge graph and QA store").add_subparsers(

@@ -128,16 +128,8 @@ def _pairs(metric_id: str, covariate: str, names: Iterable[str], values: ExpertV
     return arr[:, 0], arr[:, 1]
 
 
-def derive_given(given: Mapping[str, Any], metric_id: str, names: list[str],
-                 values: ExpertValues, exclude: frozenset[str], floor: float
-                 ) -> tuple[dict[str, Any], float, float, int]:
-    """A conditioned target's line: the ``given`` dict, the experts' mean and spread, n.
-
-    The slope is the least-squares slope of the metric on the covariate over
-    ``given.slope_recordings`` (default: the experts); the line goes through the experts'
-    means; the spread is the sd of the experts' residuals around it (``ddof`` 2 when the
-    slope was fitted on the experts themselves, else 1), floored as usual.
-    """
+def _fit_slope(given: Mapping[str, Any], metric_id: str, names: list[str],
+               values: ExpertValues, exclude: frozenset[str]) -> dict[str, Any]:
     cov = str(given["metric"])
     own = given.get("slope_recordings") is None
     slope_names = names if own else [r for r in given["slope_recordings"] if r not in exclude]
@@ -145,17 +137,31 @@ def derive_given(given: Mapping[str, Any], metric_id: str, names: list[str],
     if len(xs) < 3 or float(np.ptp(xs)) == 0.0:
         raise TargetDerivationError(f"{metric_id}: needs at least 3 recordings with "
                                     f"different {cov} to fit its slope, got {len(xs)}")
-    slope = float(np.polyfit(xs, ys, 1)[0])
-    x, y = _pairs(metric_id, cov, names, values)
+    return {**given, "slope": round(float(np.polyfit(xs, ys, 1)[0]), 4),
+            "x_low": round(float(xs.min()), 3), "x_high": round(float(xs.max()), 3),
+            "r": round(float(np.corrcoef(xs, ys)[0, 1]), 3), "n_slope": len(xs)}
+
+
+def derive_given(given: Mapping[str, Any], metric_id: str, names: list[str],
+                 values: ExpertValues, exclude: frozenset[str] = frozenset(), *,
+                 fixed_slope: bool = False) -> tuple[dict[str, Any], float, float, int]:
+    """A conditioned target's line: the ``given`` dict, the experts' mean and spread, n.
+
+    The slope is the least-squares slope of the metric on the covariate over
+    ``given.slope_recordings`` (default: the experts), or with ``fixed_slope`` the one
+    ``given`` already holds (a per-athlete baseline keeps the experts' slope); the line
+    goes through the recordings' means; the spread is the sd of their residuals around it
+    (``ddof`` 2 when the slope was fitted on them, else 1), floored as usual.
+    """
+    fitted = not fixed_slope and given.get("slope_recordings") is None
+    line = dict(given) if fixed_slope else _fit_slope(given, metric_id, names, values, exclude)
+    x, y = _pairs(metric_id, str(given["metric"]), names, values)
     if len(x) == 0:
         raise TargetDerivationError(f"{metric_id}: no expert value among {names}")
-    resid = y - slope * x
-    ddof = 2 if own else 1
+    resid = y - float(line["slope"]) * x
+    ddof = 2 if fitted else 1
     sd = float(np.std(resid, ddof=ddof)) if len(x) > ddof else 0.0
-    out = {**given, "slope": round(slope, 4), "x_mean": round(float(x.mean()), 3),
-           "x_low": round(float(xs.min()), 3), "x_high": round(float(xs.max()), 3),
-           "r": round(float(np.corrcoef(xs, ys)[0, 1]), 3), "n_slope": len(xs)}
-    return out, float(y.mean()), sd, len(x)
+    return {**line, "x_mean": round(float(x.mean()), 3)}, float(y.mean()), sd, len(x)
 
 
 def _spread(values: list[float], floor: float) -> tuple[float, float, float]:
@@ -165,11 +171,13 @@ def _spread(values: list[float], floor: float) -> tuple[float, float, float]:
 
 
 def derive_target(target: dict[str, Any], metric_id: str, values: ExpertValues,
-                  exclude: frozenset[str] = frozenset()) -> dict[str, Any]:
+                  exclude: frozenset[str] = frozenset(), *,
+                  fixed_slope: bool = False) -> dict[str, Any]:
     """A catalog target (raw JSON dict) with its expert spread recomputed.
 
     The recordings are the target's own minus ``exclude``; the target keeps its shape
-    (two-sided, low-only or high-only), ``from``, sources and note.
+    (two-sided, low-only or high-only), ``from``, sources and note. ``fixed_slope`` keeps
+    a conditioned target's slope (:func:`derive_given`).
     """
     experts = target["experts"]
     names = [r for r in experts["recordings"] if r not in exclude]
@@ -177,7 +185,7 @@ def derive_target(target: dict[str, Any], metric_id: str, values: ExpertValues,
     out = copy.deepcopy(target)
     if target.get("given") is not None:
         out["given"], mean, sd, n = derive_given(target["given"], metric_id, names, values,
-                                                 exclude, floor)
+                                                 exclude, fixed_slope=fixed_slope)
         s = max(sd, floor)
     else:
         vals = [values[r][metric_id] for r in names if metric_id in values.get(r, {})]
