@@ -124,11 +124,10 @@ def baseline_for(movement: str, paths: Sequence[str | Path], format: str | None 
     Returns the catalog and the note the reports carry about it.
     """
     motions = {}
-    for p in paths:
+    for i, p in enumerate(paths, 1):
         name = Path(p).name
-        while name in motions:
-            name = f"{name}'"
-        motions[name] = load_motion(p, format=format, **options)
+        motions[name if name not in motions else f"{name} (#{i})"] = load_motion(
+            p, format=format, **options)
     catalog, kept = baseline_catalog(movement, baseline_values(movement, motions))
     note = (f"template targets from the athlete's own baseline ({len(motions)} recording"
             f"{'s' if len(motions) != 1 else ''}: {', '.join(motions)}); literature targets "
