@@ -104,6 +104,30 @@ def test_knee_flexion_excursion_is_peak_minus_contact_within_the_landing_window(
     assert (m.frame, m.keyframe) == (190, "landing_bottom")
 
 
+def test_knee_flexion_excursion_takes_each_leg_from_its_own_contact() -> None:
+    # The left foot lands at the landing keyframe (170); the right foot 8 frames later,
+    # its knee tucked at 60° until then. From a common contact frame the right knee would
+    # look stiff (60° -> 70°); from its own contact (178, at 40°) it bends 30°.
+    left = _const(5.0)
+    left[170:191] = np.linspace(30.0, 70.0, 21)
+    left[191:] = 60.0
+    right = left.copy()
+    right[150:178] = 60.0
+    right[178:191] = np.linspace(40.0, 70.0, 13)
+    contact_l = np.zeros(300)
+    contact_l[:130] = contact_l[170:] = 1.0
+    contact_r = np.zeros(300)
+    contact_r[:130] = contact_r[178:] = 1.0
+    kin = _seq({"knee_flexion_left": left, "knee_flexion_right": right,
+                "foot_contact_left": contact_l, "foot_contact_right": contact_r},
+               {"foot_contact_left": "1", "foot_contact_right": "1"})
+    assert knee_flexion_excursion_landing(kin, None, KF, FPS).value == pytest.approx(35.0)
+    assert landing_time_asymmetry(kin, None, KF, FPS).value == pytest.approx(80.0)
+    no_contacts = _seq({"knee_flexion_left": left, "knee_flexion_right": right})
+    assert knee_flexion_excursion_landing(no_contacts, None, KF, FPS).value == \
+        pytest.approx((40.0 + 10.0) / 2)
+
+
 def test_time_to_stabilisation_rule() -> None:
     v = _const(0.0)
     v[170:230] = 0.3  # moving for 0.6 s after landing, then still

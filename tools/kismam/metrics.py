@@ -439,14 +439,32 @@ def knee_flexion_excursion_landing(kin: AngleSequence, motion: MotionSequence | 
                                    keyframes: Mapping[str, int], fps: float) -> Measurement:
     """Knee flexion displacement (LESS): peak in the landing window minus initial contact.
 
-    Both sides averaged per frame, degrees. A stiff landing shows here even when the knees
-    are flexed at contact: the joints stop bending soon after touchdown.
+    Per leg, from that leg's own first contact after takeoff (foot-contact channels; the
+    landing keyframe without them) to its peak in the landing window; the value is the
+    mean of both legs, degrees. Taking each leg from its own contact keeps a late second
+    foot (an asymmetric landing) from reading as a stiff one: at the first foot's contact
+    the other knee may still be tucked. A stiff landing shows here even when the knees are
+    flexed at contact: the joints stop bending soon after touchdown.
     """
     lo, hi = _landing_window(keyframes, fps)
-    knee = bilateral(kin, "knee_flexion")
-    contact = value_at(knee, lo, "knee flexion at initial contact")
-    peak, f = window(knee, lo, hi, "max", "knee flexion")
-    return Measurement(peak - contact, f, "landing_bottom")
+    contacts = _first_contacts(kin, keyframes, fps) or {}
+    out, peaks = [], []
+    for side in ("left", "right"):
+        if not kin.has(f"knee_flexion_{side}"):
+            continue
+        knee = kin.channel(f"knee_flexion_{side}")
+        start = contacts.get(side, lo)
+        if start > hi:
+            continue
+        at_contact = knee[start]
+        if not np.isfinite(at_contact):
+            continue
+        peak, f = window(knee, start, hi, "max", f"{side} knee flexion")
+        out.append(peak - float(at_contact))
+        peaks.append(f)
+    if not out:
+        raise NotAssessableError("no knee flexion at initial contact")
+    return Measurement(float(np.mean(out)), round(float(np.mean(peaks))), "landing_bottom")
 
 
 def peak_hip_flexion_landing(kin: AngleSequence, motion: MotionSequence | None,
@@ -492,19 +510,36 @@ def knee_fppa_landing(kin: AngleSequence, motion: MotionSequence | None,
     return Measurement(v, f, "landing")
 
 
+def _first_contacts(kin: AngleSequence, keyframes: Mapping[str, int], fps: float
+                    ) -> dict[str, int] | None:
+    """Each foot's first contact frame after takeoff (``None`` without contact channels).
+
+    Searched up to 0.3 s after the landing bottom; a foot that does not land there is
+    left out.
+    """
+    if not kin.has("foot_contact_left", "foot_contact_right"):
+        return None
+    to, land = keyframe(keyframes, "takeoff"), keyframe(keyframes, "landing")
+    end = keyframes.get("landing_bottom", land) + frames(0.3, fps)
+    out = {}
+    for side in ("left", "right"):
+        hit = np.flatnonzero(kin.channel(f"foot_contact_{side}")[to:int(end) + 1] == 1)
+        if hit.size:
+            out[side] = to + int(hit[0])
+    return out
+
+
 def landing_time_asymmetry(kin: AngleSequence, motion: MotionSequence | None,
                            keyframes: Mapping[str, int], fps: float) -> Measurement:
     """Milliseconds between the left and the right foot's first contact after takeoff."""
-    to, land = keyframe(keyframes, "takeoff"), keyframe(keyframes, "landing")
-    end = keyframes.get("landing_bottom", land) + frames(0.3, fps)
-    firsts = []
     for side in ("left", "right"):
-        c = channel(kin, f"foot_contact_{side}")[to:int(end) + 1]
-        hit = np.flatnonzero(c == 1)
-        if not hit.size:
+        channel(kin, f"foot_contact_{side}")
+    firsts = _first_contacts(kin, keyframes, fps) or {}
+    for side in ("left", "right"):
+        if side not in firsts:
             raise NotAssessableError(f"the {side} foot does not land within the recording")
-        firsts.append(to + int(hit[0]))
-    return Measurement(1000.0 * abs(firsts[0] - firsts[1]) / fps, min(firsts), "landing")
+    return Measurement(1000.0 * abs(firsts["left"] - firsts["right"]) / fps,
+                       min(firsts.values()), "landing")
 
 
 def landing_knee_flexion_asymmetry(kin: AngleSequence, motion: MotionSequence | None,
