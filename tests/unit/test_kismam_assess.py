@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,9 @@ from sportsgpt.graph_kb.catalog import load_catalog
 from sportsgpt.tools.datasets import load_cmu_trial, load_opencap_sample, load_ui_prmd
 from sportsgpt.tools.events import jump_events
 from sportsgpt.tools.kismam.assess import (
+    NOISE_REF_DEG,
     MovementNotFoundError,
+    angle_noise_deg,
     assess,
     choose_movement,
     directed,
@@ -88,8 +91,41 @@ def test_confidence_falls_with_poor_data() -> None:
         finding_confidence(missing_pct=0, view="3d", match_factor=0.5, fps=120, coverage=1),
         finding_confidence(missing_pct=0, view="3d", match_factor=1.0, fps=30, coverage=1),
         finding_confidence(missing_pct=0, view="3d", match_factor=1.0, fps=120, coverage=0.5),
+        finding_confidence(missing_pct=0, view="3d", match_factor=1.0, fps=120, coverage=1,
+                           angle_noise=2.0),
     ]
     assert all(0 < c < good for c in worse)
+    # angle noise equal to the reference spread: the factor is 1/sqrt(2)
+    assert finding_confidence(missing_pct=0, view="3d", match_factor=1.0, fps=120, coverage=1,
+                              angle_noise=NOISE_REF_DEG) == pytest.approx(0.707, abs=1e-3)
+
+
+def test_angle_noise_from_jitter() -> None:
+    # 10 mm white noise, half of it (in SD) below a 12.5 Hz cutoff at 100 fps, between two
+    # points 0.45 m apart: sqrt(2) * 0.005 / 0.45 rad
+    expected = math.degrees(math.sqrt(2) * 0.005 / 0.45)
+    assert angle_noise_deg(0.01, 0.9, 100.0, 12.5) == pytest.approx(expected)
+    assert angle_noise_deg(0.01, 0.9, 100.0, None) == pytest.approx(2 * expected)  # no filter
+    assert angle_noise_deg(None, 0.9, 100.0, 12.5) is None
+    assert angle_noise_deg(0.01, None, 100.0, 12.5) is None
+
+
+@pytest.mark.integration
+def test_noisy_input_lowers_confidence(cmu_dir: Path) -> None:
+    clean_m = load_cmu_trial("16_01")
+    rng = np.random.default_rng(7)
+    noisy_m = clean_m.model_copy(update={
+        "positions": clean_m.positions + rng.normal(0.0, 0.03, clean_m.positions.shape)})
+    clean_r = assess(clean_m, "countermovement_jump")[0]
+    noisy_r = assess(noisy_m, "countermovement_jump")[0]
+    assert clean_r.quality.angle_noise_deg is not None
+    assert noisy_r.quality.angle_noise_deg is not None
+    assert noisy_r.quality.angle_noise_deg > 10 * clean_r.quality.angle_noise_deg
+    before = {f.fault_id: f.confidence for f in clean_r.findings}
+    after = {f.fault_id: f.confidence for f in noisy_r.findings}
+    common = set(before) & set(after)
+    assert common  # the arms-held jump's limited arm swing is found either way
+    assert all(after[k] < before[k] for k in common)
 
 
 # --- real recordings ---------------------------------------------------------------------

@@ -18,7 +18,7 @@ Pipeline for one recording (details and formulas in ``docs/kismam.md``):
    terms, of the directed deviations ``max(0, -z)`` (low), ``max(0, z)``
    (high) or ``|z|`` (both); severity from the fault's thresholds (default
    mild 2, moderate 3, severe 4, i.e. 2 sd = the edge of the target range).
-5. **Confidence** = data × view × match × frame-rate × coverage factors
+5. **Confidence** = data × noise × view × match × frame-rate × coverage factors
    (:func:`finding_confidence`).
 """
 
@@ -75,6 +75,10 @@ coach would call the latter a fault, so only the caller (``arm_swing=False``) sk
 ARM_FAULTS: Final = ("limited_arm_swing", "late_arm_swing")
 VIEW_FACTOR: Final = {"3d": 1.0, "angles": 1.0, "sagittal": 0.8, "frontal": 0.8, "unknown": 0.6}
 """Confidence factor of the input kind (2D views lose depth; unknown view more so)."""
+NOISE_REF_DEG: Final = 5.0
+"""Angle spread the noise factor compares joint-angle noise with: the smallest spread an
+angle target uses (the 5° floor), so the factor is the share of a one-sd deviation that is
+not noise (:func:`angle_noise_deg`, :func:`finding_confidence`)."""
 FALLBACK_MATCH_FACTOR: Final = 0.5
 """Confidence factor of keyframes from the event rules when MotionDTW found no match."""
 REFERENCE_FPS: Final = 100.0
@@ -103,6 +107,7 @@ class Prepared:
     dim: int | None
     missing_pct: float
     notes: list[str] = field(default_factory=list)
+    angle_noise_deg: float | None = None
 
 
 def prepare(motion: MotionSequence | AngleSequence) -> Prepared:
@@ -122,9 +127,32 @@ def prepare(motion: MotionSequence | AngleSequence) -> Prepared:
     clean, report = preprocess(motion)
     kin = motion_channels(compute_kinematics(clean))
     view = "3d" if motion.dim == 3 else motion.view
+    q = report.quality
+    jit = q.jitter_mm / 1000.0 if q.jitter_mm is not None and motion.units == "m" \
+        else q.jitter_px
+    cutoff = next((float(s.details["cutoff_hz"]) for s in report.steps
+                   if s.name == "lowpass_filter" and s.applied and "cutoff_hz" in s.details),
+                  None)
+    noise = angle_noise_deg(jit, leg_length(motion), motion.fps, cutoff)
     return Prepared(kin=kin, kin_events=kin, motion=clean, view=view, dim=motion.dim,
-                    missing_pct=float(report.quality.missing_pct),
-                    notes=list(report.quality.warnings))
+                    missing_pct=float(q.missing_pct), notes=list(q.warnings),
+                    angle_noise_deg=noise)
+
+
+def angle_noise_deg(jitter: float | None, leg: float | None, fps: float,
+                    cutoff_hz: float | None) -> float | None:
+    """Joint-angle noise (deg) that position jitter leaves after the low-pass.
+
+    ``jitter`` (the quality report's white-noise SD, in the data's units) keeps the share
+    ``sqrt(cutoff / (fps / 2))`` of its SD below the low-pass cutoff; an angle between two
+    points half a leg length apart, each that noisy, varies by about
+    ``sqrt(2) · noise / (leg / 2)`` radians. ``None`` when the jitter or the leg length is
+    unknown (then the confidence has no noise factor).
+    """
+    if jitter is None or not leg or leg <= 0 or not math.isfinite(jitter):
+        return None
+    band = 1.0 if cutoff_hz is None else min(1.0, math.sqrt(cutoff_hz / (fps / 2.0)))
+    return math.degrees(math.sqrt(2.0) * jitter * band / (leg / 2.0))
 
 
 # --- keyframes ---------------------------------------------------------------------------
@@ -330,20 +358,25 @@ def severity_of(fault: FaultSpec, score: float) -> Severity:
 
 
 def finding_confidence(*, missing_pct: float, view: str, match_factor: float, fps: float,
-                       coverage: float) -> float:
+                       coverage: float, angle_noise: float | None = None) -> float:
     """Confidence of a finding in [0, 1].
 
     The product of
 
     * data: ``1 - missing_pct / 100``;
+    * noise: ``r / sqrt(r² + n²)`` with ``n`` the joint-angle noise left by the input's
+      jitter (:func:`angle_noise_deg`) and ``r`` = :data:`NOISE_REF_DEG` (1 when unknown);
     * view: :data:`VIEW_FACTOR` (3D or angles 1, 2D 0.8, unknown 2D view 0.6);
     * match: ``1 - 0.5·min(1, cost / threshold)`` of the MotionDTW span (0.5 for
       keyframes from the event rules);
     * frame rate: ``min(1, sqrt(fps / 100))``;
     * coverage: the share of the fault's weight whose metrics were assessable.
     """
-    parts = (1.0 - min(100.0, max(0.0, missing_pct)) / 100.0, VIEW_FACTOR.get(view, 0.6),
-             match_factor, min(1.0, math.sqrt(fps / REFERENCE_FPS)), coverage)
+    noise = 1.0 if angle_noise is None else NOISE_REF_DEG / math.hypot(NOISE_REF_DEG,
+                                                                        angle_noise)
+    parts = (1.0 - min(100.0, max(0.0, missing_pct)) / 100.0, noise,
+             VIEW_FACTOR.get(view, 0.6), match_factor, min(1.0, math.sqrt(fps / REFERENCE_FPS)),
+             coverage)
     return round(float(np.clip(np.prod(parts), 0.0, 1.0)), 3)
 
 
@@ -402,7 +435,7 @@ def _sources(fault: FaultSpec, catalog: MovementCatalog) -> list[str]:
 
 def findings(catalog: MovementCatalog, results: Mapping[str, MetricResult], *,
              skip: tuple[str, ...] = (), missing_pct: float, view: str, match_factor: float,
-             fps: float) -> list[Finding]:
+             fps: float, angle_noise: float | None = None) -> list[Finding]:
     """Findings with severity above ``none``, most severe first, then by score."""
     out = []
     for fault in catalog.faults:
@@ -415,7 +448,8 @@ def findings(catalog: MovementCatalog, results: Mapping[str, MetricResult], *,
         if sev == "none":
             continue
         conf = finding_confidence(missing_pct=missing_pct, view=view,
-                                  match_factor=match_factor, fps=fps, coverage=coverage)
+                                  match_factor=match_factor, fps=fps, coverage=coverage,
+                                  angle_noise=angle_noise)
         out.append(Finding(fault_id=fault.id, label=fault.label, severity=sev,
                            score=round(score, 3), confidence=conf, evidence=evidence,
                            rationale=f"{fault.label}: {clause}",
@@ -483,14 +517,17 @@ def assess(motion: MotionSequence | AngleSequence, movement: str, *,
         rnotes = [*prep.notes, *notes, *rep.notes]
         skip = _arm_skip(results, arm_swing, rnotes) if movement != "deep_squat" else ()
         fs = findings(catalog, results, skip=skip, missing_pct=prep.missing_pct,
-                      view=prep.view, match_factor=rep.match_factor, fps=prep.kin.fps)
+                      view=prep.view, match_factor=rep.match_factor, fps=prep.kin.fps,
+                      angle_noise=prep.angle_noise_deg)
         out.append(AssessmentReport(
             movement=movement, movement_confidence=movement_confidence, repetition=i,
             source=source, fps=prep.kin.fps, n_frames=prep.kin.n_frames,
             keyframes=rep.keyframes, phases=rep.phases, metrics=list(results.values()),
-            findings=fs, quality=QualityOut(dim=prep.dim, view=prep.view,
-                                            missing_pct=round(prep.missing_pct, 3),
-                                            match_quality=rep.match_quality, notes=rnotes),
+            findings=fs, quality=QualityOut(
+                dim=prep.dim, view=prep.view, missing_pct=round(prep.missing_pct, 3),
+                match_quality=rep.match_quality, notes=rnotes,
+                angle_noise_deg=None if prep.angle_noise_deg is None
+                else round(prep.angle_noise_deg, 3)),
             template_version=template.version, notes=rnotes))
     return out
 

@@ -93,6 +93,10 @@ class QualityOut(BaseModel):
     view: str | None
     missing_pct: float
     match_quality: float | None
+    angle_noise_deg: float | None = Field(
+        None, description="joint-angle noise the input's position jitter leaves after the "
+                          "low-pass (deg); lowers every finding's confidence; None when "
+                          "unknown (angles-only input)")
     notes: list[str] = Field(default_factory=list)
 
 

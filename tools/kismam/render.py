@@ -171,7 +171,9 @@ def caveats(report: AssessmentReport) -> list[str]:
                    f"(confidence {report.movement_confidence:.0%}).")
     view = "3D" if q.dim == 3 else f"2D ({q.view or 'unknown'} view)" if q.dim == 2 else (
         "unknown dimension")
-    out.append(f"Data: {view}, {q.missing_pct:.1f} % of samples missing.")
+    noise = (f", joint-angle noise from position jitter about {q.angle_noise_deg:.1f}°"
+             if q.angle_noise_deg is not None and q.angle_noise_deg >= 0.05 else "")
+    out.append(f"Data: {view}, {q.missing_pct:.1f} % of samples missing{noise}.")
     if q.match_quality is not None:
         out.append(f"Match to the expert template: {q.match_quality:.2f} "
                    "(1 = identical; lower means keyframes placed with less certainty).")
