@@ -88,6 +88,11 @@ def in_split(name: str, split: str) -> bool:
     return split == "all" or split_of(name) == split
 
 
+def ranked(counts: Counter[str]) -> list[tuple[str, int]]:
+    """Counts, most frequent first, ties by name (sets iterate in hash order)."""
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
 def log(msg: str) -> None:
     """Progress line on stderr."""
     print(msg, file=sys.stderr, flush=True)
@@ -494,7 +499,7 @@ def confusion(cases: list[Case], mag: str) -> list[str]:
         cs = [c for c in cases if c.fault == f and c.magnitude == mag]
         cnt = Counter(x for c in cs for x in c.flagged)
         errs = sum(c.error is not None for c in cs)
-        txt = ", ".join(f"{k} ({v})" for k, v in cnt.most_common()) or "none"
+        txt = ", ".join(f"{k} ({v})" for k, v in ranked(cnt)) or "none"
         lines.append(f"| `{f}` | {len(cs)} | {txt}{f'; {errs} not assessed' if errs else ''} |")
     return lines
 
@@ -635,13 +640,13 @@ def main() -> None:
         "", *jt, "",
         f"Not assessed (a SportsGPTError from `assess`; counted as nothing flagged, so a "
         f"miss for the injected fault): {len(errors)} of {len(cases)} cases"
-        + (": " + "; ".join(f"{k} x{v}" for k, v in Counter(
-            f"{c.trial} ({c.error})" for c in errors).most_common()) if errors else "")
+        + (": " + "; ".join(f"{k} x{v}" for k, v in ranked(Counter(
+            f"{c.trial} ({c.error})" for c in errors))) if errors else "")
         + ".", "",
         f"Keyframes from the event rules (MotionDTW found no match): {len(fell)} of "
         f"{len(cases)} cases"
-        + (": " + "; ".join(f"{k} x{v}" for k, v in Counter(
-            f"{c.trial} {c.fault or 'clean'}" for c in fell).most_common()) if fell else "")
+        + (": " + "; ".join(f"{k} x{v}" for k, v in ranked(Counter(
+            f"{c.trial} {c.fault or 'clean'}" for c in fell))) if fell else "")
         + ".", "",
         f"`limited_arm_swing` cases where the auto arm-swing check (range < 15°) skipped "
         f"arm-swing faults: {len(arm)}"
@@ -663,7 +668,7 @@ def main() -> None:
         f"share: {', '.join(lost) or 'none'}). "
         f"Flagged: {', '.join(sorted(c.trial for c in flagged_clean)) or 'none'}. "
         f"Fault ids (count of recordings): "
-        f"{', '.join(f'{k} ({v})' for k, v in clean_cnt.most_common()) or 'none'}.", "",
+        f"{', '.join(f'{k} ({v})' for k, v in ranked(clean_cnt)) or 'none'}.", "",
         "### Skipped fault x trial combinations", "",
         "Injectable faults (`FAULTS`) not scored on a trial, because the id is not in that "
         "movement's catalog (`graph_kb/catalog/<movement>.json`) or the fault is meaningful "
@@ -682,8 +687,8 @@ def main() -> None:
         f"| keyframes from the event rules (fallback) | {events_share[True]} | "
         f"{events_share[False]} |",
         "| flagged fault ids (count) | "
-        + (", ".join(f"{k} ({v})" for k, v in sq_cnt[True].most_common()) or "none") + " | "
-        + (", ".join(f"{k} ({v})" for k, v in sq_cnt[False].most_common()) or "none") + " |",
+        + (", ".join(f"{k} ({v})" for k, v in ranked(sq_cnt[True])) or "none") + " | "
+        + (", ".join(f"{k} ({v})" for k, v in ranked(sq_cnt[False])) or "none") + " |",
         "",
         f"AUC: score = -{DEPTH} (shallower = incorrect), direction fixed in advance; "
         f"rank-based (Mann-Whitney, ties 0.5) over {len(pos)} incorrect and {len(neg)} "
