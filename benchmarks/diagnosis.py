@@ -399,8 +399,8 @@ def baseline_lines(squats: list[Squat]) -> list[str]:
              "leaving the test repetition out when it is a correct one. This is the "
              "monitoring use (an athlete against their own good repetitions), not the "
              "issue's protocol, so it is reported beside the headline, not in it.", "",
-             "| subjects | accuracy | correct reps flagged | incorrect reps flagged |",
-             "|---|---|---|---|"]
+             "| subjects | accuracy | correct reps flagged | incorrect reps flagged | "
+             "not assessed (counted wrong) |", "|---|---|---|---|---|"]
     for name, subs in (("held-out s04, s05", (4, 5)), ("development s01-s03", DEV_SUBJECTS),
                        ("all", SUBJECTS)):
         sq = [q for q in squats if q.subject in subs]
@@ -409,8 +409,9 @@ def baseline_lines(squats: list[Squat]) -> list[str]:
         fp = sum(bool(q.flagged_baseline) for q in sq if q.correct)
         tp = sum(bool(q.flagged_baseline) for q in sq if not q.correct)
         n_ok = sum(q.correct for q in sq)
+        lost = sum(q.flagged_baseline is None for q in sq)
         lines.append(f"| {name} | {right}/{len(sq)} = {fmt(right / len(sq), 3)} | "
-                     f"{fp}/{n_ok} | {tp}/{len(sq) - n_ok} |")
+                     f"{fp}/{n_ok} | {tp}/{len(sq) - n_ok} | {lost} |")
     return [*lines, ""]
 
 

@@ -90,7 +90,7 @@ def test_analyze_with_a_baseline(uiprmd_dir: Path, tmp_path: Path) -> None:
     own = [baseline_values("deep_squat", {"x": load_ui_prmd("deep_squat", 5, e, correct=True)})
            ["x"]["squat_depth_knee_flexion"] for e in range(2, 6)]
     assert depth["target_low"] < min(own)  # a band around subject 5's own depth
-    floor = load_catalog("deep_squat").metric("squat_depth_knee_flexion").target
-    assert floor is not None and floor.experts is not None
-    spread = max(floor.experts.sd_floor, float(np.std(own, ddof=1)))
+    shipped = load_catalog("deep_squat").metric("squat_depth_knee_flexion").target
+    assert shipped is not None and shipped.experts is not None
+    spread = max(shipped.experts.sd_floor, float(np.std(own, ddof=1)))
     assert depth["target_low"] == pytest.approx(float(np.mean(own)) - 2 * spread, abs=0.02)

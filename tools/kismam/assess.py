@@ -282,6 +282,21 @@ def z_score(spec: MetricSpec, value: float, target: Target | None = None) -> flo
     return (value - t.centre) / t.scale
 
 
+def _conditioned(target: Target | None, covariates: Mapping[str, MetricResult] | None
+                 ) -> tuple[Target | None, str | None, str | None]:
+    """The target moved to its covariate's value, the note saying so, or why it cannot be.
+
+    Returns ``(target, note, reason)``; an unconditioned target comes back as it is.
+    """
+    if target is None or target.given is None:
+        return target, None, None
+    cov = (covariates or {}).get(target.given.metric)
+    if cov is None or cov.value is None:
+        return target, None, f"its target depends on {target.given.metric}, which was not assessed"
+    return (target.given_at(cov.value),
+            f"for {cov.label.lower()} {plain_value(cov.value, cov.unit)}", None)
+
+
 def evaluate_metric(spec: MetricSpec, prep: Prepared, frames: Mapping[str, int],
                     covariates: Mapping[str, MetricResult] | None = None) -> MetricResult:
     """One catalog metric on one repetition.
@@ -289,17 +304,11 @@ def evaluate_metric(spec: MetricSpec, prep: Prepared, frames: Mapping[str, int],
     A target conditioned on another metric (``target.given``) is moved to that metric's
     value in ``covariates``; without it the metric is not assessable.
     """
-    t = spec.target
-    given = t.given if t is not None else None
-    cov = (covariates or {}).get(given.metric) if given is not None else None
-    reason = view_reason(spec, prep.view)
-    if given is not None and reason is None and (cov is None or cov.value is None):
-        reason = f"its target depends on {given.metric}, which was not assessed"
-    if given is not None and t is not None and cov is not None and cov.value is not None:
-        t = t.given_at(cov.value)
+    t, note, unconditioned = _conditioned(spec.target, covariates)
     base = {"id": spec.id, "label": spec.label, "unit": spec.unit,
             "target_low": t.low if t else None, "target_high": t.high if t else None,
             "target_source": list(t.source_ids) if t else [], "keyframe": spec.definition.at}
+    reason = view_reason(spec, prep.view) or unconditioned
     if reason is None:
         try:
             m = compute_metric(spec.definition.computation, prep.kin, prep.motion, frames,
@@ -308,9 +317,6 @@ def evaluate_metric(spec: MetricSpec, prep: Prepared, frames: Mapping[str, int],
             reason = exc.reason
         else:
             z = z_score(spec, m.value, t)
-            note = None
-            if given is not None and cov is not None and cov.value is not None:
-                note = f"for {cov.label.lower()} {plain_value(cov.value, cov.unit)}"
             return MetricResult(**base | {"keyframe": m.keyframe or spec.definition.at},
                                 value=round(m.value, 4), frame=m.frame,
                                 z=None if z is None else round(z, 3),

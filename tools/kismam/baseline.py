@@ -17,36 +17,28 @@ Example:
 
 from __future__ import annotations
 
-import copy
-import json
 from collections.abc import Iterable, Mapping
-from typing import Any
 
-from sportsgpt.graph_kb.catalog import MovementCatalog, catalog_path
+from sportsgpt.graph_kb.catalog import MetricSpec, MovementCatalog, load_catalog
 from sportsgpt.tools.kismam.targets import (
     ExpertValues,
     TargetDerivationError,
     derive_target,
     metric_values,
+    raw_catalog,
 )
 from sportsgpt.tools.motion import AngleSequence, MotionSequence
 
 
-def _template_specs(raw: dict[str, Any]) -> list[str]:
-    """Ids of the template-target metrics and of their covariates."""
-    ids = []
-    for m in raw["metrics"]:
-        t = m.get("target")
-        if t is not None and t.get("experts") is not None:
-            if t.get("given") is not None:
-                ids.append(t["given"]["metric"])
-            ids.append(m["id"])
-    return list(dict.fromkeys(ids))
-
-
-def _raw(movement: str) -> dict[str, Any]:
-    raw: dict[str, Any] = json.loads(catalog_path(movement).read_text(encoding="utf-8"))
-    return raw
+def _template_specs(catalog: MovementCatalog) -> list[MetricSpec]:
+    """The template-target metrics and their covariates."""
+    specs: dict[str, MetricSpec] = {}
+    for m in catalog.metrics:
+        if m.target is not None and m.target.experts is not None:
+            if m.target.given is not None:
+                specs.setdefault(m.target.given.metric, catalog.metric(m.target.given.metric))
+            specs.setdefault(m.id, m)
+    return list(specs.values())
 
 
 def baseline_values(movement: str,
@@ -61,9 +53,7 @@ def baseline_values(movement: str,
     """
     if not recordings:
         raise TargetDerivationError("a baseline needs at least one recording")
-    raw = _raw(movement)
-    catalog = MovementCatalog.model_validate(raw)
-    specs = [catalog.metric(i) for i in _template_specs(raw)]
+    specs = _template_specs(load_catalog(movement))
     return {name: metric_values(motion, movement, specs) for name, motion in recordings.items()}
 
 
@@ -77,7 +67,7 @@ def baseline_catalog(movement: str, values: ExpertValues, exclude: Iterable[str]
     names = [n for n in values if n not in set(exclude)]
     if not names:
         raise TargetDerivationError("a baseline needs at least one recording")
-    raw = copy.deepcopy(_raw(movement))
+    raw = raw_catalog(movement)
     kept = []
     for metric in raw["metrics"]:
         target = metric.get("target")

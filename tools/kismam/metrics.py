@@ -532,9 +532,9 @@ def _first_contacts(kin: AngleSequence, keyframes: Mapping[str, int], fps: float
 def landing_time_asymmetry(kin: AngleSequence, motion: MotionSequence | None,
                            keyframes: Mapping[str, int], fps: float) -> Measurement:
     """Milliseconds between the left and the right foot's first contact after takeoff."""
-    for side in ("left", "right"):
-        channel(kin, f"foot_contact_{side}")
-    firsts = _first_contacts(kin, keyframes, fps) or {}
+    firsts = _first_contacts(kin, keyframes, fps)
+    if firsts is None:
+        raise NotAssessableError("channels 'foot_contact_left/right' are not in the input")
     for side in ("left", "right"):
         if side not in firsts:
             raise NotAssessableError(f"the {side} foot does not land within the recording")

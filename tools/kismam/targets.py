@@ -216,14 +216,19 @@ def derive_catalog_json(raw: dict[str, Any], values: ExpertValues,
     return out
 
 
+def raw_catalog(movement: str) -> dict[str, Any]:
+    """The packaged catalog file of ``movement`` as a JSON dict (unvalidated)."""
+    raw: dict[str, Any] = json.loads(catalog_path(movement).read_text(encoding="utf-8"))
+    return raw
+
+
 def derive_catalog(movement: str, values: ExpertValues,
                    exclude: Iterable[str] = ()) -> MovementCatalog:
     """The packaged catalog of ``movement`` with template targets derived from ``values``.
 
     The ``exclude`` recordings (e.g. the one under test) are left out of every spread.
     """
-    raw = json.loads(catalog_path(movement).read_text(encoding="utf-8"))
-    derived = derive_catalog_json(raw, values, frozenset(exclude))
+    derived = derive_catalog_json(raw_catalog(movement), values, frozenset(exclude))
     return MovementCatalog.model_validate(derived)
 
 
