@@ -11,6 +11,7 @@ from sportsgpt.core.errors import (
     MotionDataError,
     MotionFileError,
     PreprocessingError,
+    SettingsError,
     SportsGPTError,
 )
 from sportsgpt.core.settings import Settings, get_settings
@@ -24,6 +25,7 @@ __all__ = [
     "MotionFileError",
     "PreprocessingError",
     "Settings",
+    "SettingsError",
     "SportsGPTError",
     "get_settings",
 ]

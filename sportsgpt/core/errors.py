@@ -72,3 +72,7 @@ class MissingDependencyError(SportsGPTError, ImportError):
         how = (f"pip install 'sportsgpt[{extra}]'" if extra
                else f"it is a core dependency: reinstall sportsgpt or pip install {package}")
         super().__init__(f"{purpose} needs the '{package}' package: {how}")
+
+
+class SettingsError(SportsGPTError, ValueError):
+    """A setting (environment variable or option) holds a value that is not allowed."""
