@@ -6,4 +6,6 @@ preprocessing, kinematics), ``graph_kb``, ``agents``, ``prompts``, ``evals``.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from sportsgpt.core.version import __version__
+
+__all__ = ["__version__"]

@@ -33,8 +33,8 @@ from typing import Any, Final
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from sportsgpt import __version__
 from sportsgpt.core.errors import SportsGPTError
+from sportsgpt.core.version import __version__
 from sportsgpt.tools.events import jump_events, squat_events
 from sportsgpt.tools.motion import AngleSequence, FloatArray, MotionSequence
 from sportsgpt.tools.motiondtw.dtw import SubsequenceProfile, dtw, subsequence_dtw
