@@ -23,7 +23,6 @@ ROOT = Path(__file__).resolve().parents[2]
 QA_PATH = ROOT / "graph_kb" / "data" / "qa_pairs.jsonl"
 SOURCES_PATH = ROOT / "graph_kb" / "data" / "sources.json"
 LABELLED_PATH = ROOT / "evals" / "data" / "kb_questions.jsonl"
-REFERENCES_MD = Path("/work/shared/docs/REFERENCES.md")
 
 MOVEMENTS = frozenset({"countermovement_jump", "standing_long_jump", "deep_squat", "general"})
 ALL_FAULTS = frozenset(f for faults in KISMAM_FAULTS.values() for f in faults)
@@ -70,10 +69,10 @@ QA_BY_ID = {str(row.get("id")): row for row in QA_ROWS}
 LABELLED = _load_jsonl(LABELLED_PATH)
 
 
-def _reference_ids(status: str) -> set[str]:
+def _reference_ids(references_md: Path, status: str) -> set[str]:
     """Ids of REFERENCES.md table rows whose Verified cell starts with ``status``."""
     ids: set[str] = set()
-    for line in REFERENCES_MD.read_text(encoding="utf-8").splitlines():
+    for line in references_md.read_text(encoding="utf-8").splitlines():
         cells = [c.strip() for c in line.split("|")]
         if len(cells) < 9 or not cells[2] or cells[2] in {"id", "---"}:
             continue
@@ -148,16 +147,12 @@ def test_valgus_answers_say_the_marker_is_contested(row: dict[str, Any]) -> None
 # --------------------------------------------------------------------------- sources
 
 
-def test_partly_verified_ids_are_partly_rows_of_references_md() -> None:
-    if not REFERENCES_MD.is_file():
-        pytest.skip(f"{REFERENCES_MD} not available on this machine")
-    assert set(PARTLY_VERIFIED) <= _reference_ids("partly")
+def test_partly_verified_ids_are_partly_rows_of_references_md(references_md: Path) -> None:
+    assert set(PARTLY_VERIFIED) <= _reference_ids(references_md, "partly")
 
 
-def test_cited_sources_are_verified_in_references_md() -> None:
-    if not REFERENCES_MD.is_file():
-        pytest.skip(f"{REFERENCES_MD} not available on this machine")
-    allowed = _reference_ids("yes") | set(PARTLY_VERIFIED)
+def test_cited_sources_are_verified_in_references_md(references_md: Path) -> None:
+    allowed = _reference_ids(references_md, "yes") | set(PARTLY_VERIFIED)
     cited = {s for p in _pairs() for s in p.source_ids}
     assert sorted(cited - allowed) == []
 
