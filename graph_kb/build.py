@@ -20,7 +20,7 @@ from typing import Literal
 from pydantic import ValidationError
 
 from sportsgpt.core.settings import Settings, get_settings
-from sportsgpt.graph_kb.embedded import EmbeddedStore, KnowledgeStoreError
+from sportsgpt.graph_kb.embedded import EmbeddedStore
 from sportsgpt.graph_kb.embeddings import (
     CachedEmbedder,
     Embedder,
@@ -28,6 +28,7 @@ from sportsgpt.graph_kb.embeddings import (
     SentenceTransformerEmbedder,
     qa_text,
 )
+from sportsgpt.graph_kb.errors import KnowledgeStoreError
 from sportsgpt.graph_kb.ingest import IngestReport, ingest_jsonl
 from sportsgpt.graph_kb.retrieval import CrossEncoderReranker, hybrid_search
 from sportsgpt.graph_kb.types import KnowledgeStore, QAFilters, QAHit, QAPair

@@ -39,7 +39,7 @@ import re
 from collections.abc import Collection
 from typing import Final, LiteralString
 
-from sportsgpt.graph_kb.embedded import GraphIntegrityError
+from sportsgpt.graph_kb.errors import GraphIntegrityError
 
 NAME_PATTERN: Final = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 """What a label or relationship type must look like (in addition to the whitelist)."""

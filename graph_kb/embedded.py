@@ -45,13 +45,9 @@ question + answer, lower-cased alphanumeric tokens without English stop words.
 Query scores are summed from bm25s's precomputed postings by a small numba
 kernel and the top ``k`` picked with ``argpartition`` (no full sort).
 
-Graph schema (:mod:`sportsgpt.graph_kb.schema`) as read by
-:func:`assemble_fault_knowledge`, shared with the Neo4j backend: ``Fault
--DETECTED_BY-> Metric``, ``Fault -CAUSED_BY-> Cause``, ``Drill -CORRECTS-> Fault``,
-``Cue -ADDRESSES-> Fault``, ``Fault -RAISES-> InjuryRisk``, ``Drill
--CONTRAINDICATED_FOR-> Contraindication``, ``Fault -OCCURS_IN-> Movement``, and
-claim-bearing nodes ``-SUPPORTED_BY-> Source`` (Source props = the
-:class:`Source` fields).
+Errors, the tokenizer, atomic writes and the fault-knowledge assembly are
+shared with the Neo4j backend and live in :mod:`sportsgpt.graph_kb.errors` and
+:mod:`sportsgpt.graph_kb.common`.
 """
 
 from __future__ import annotations
@@ -73,8 +69,17 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import ValidationError
 
-from sportsgpt.core.errors import MissingDependencyError, SportsGPTError
+from sportsgpt.core.errors import MissingDependencyError
+from sportsgpt.graph_kb.common import (
+    SOURCE_LABEL,
+    assemble_fault_knowledge,
+    atomic_write_bytes,
+    atomic_write_json,
+    qa_vectors,
+    tokenize,
+)
 from sportsgpt.graph_kb.embeddings import EmbeddingError, normalise_rows
+from sportsgpt.graph_kb.errors import GraphIntegrityError, KnowledgeStoreError, StoreCorruptError
 from sportsgpt.graph_kb.types import (
     FaultKnowledge,
     KnowledgeStore,
@@ -83,20 +88,9 @@ from sportsgpt.graph_kb.types import (
     QAPair,
     Relation,
     Source,
-    SourceRef,
 )
 
 FORMAT_VERSION = 1
-SOURCE_LABEL = "Source"
-FAULT_LABEL = "Fault"
-REL_DETECTED_BY = "DETECTED_BY"
-REL_CAUSED_BY = "CAUSED_BY"
-REL_CORRECTS = "CORRECTS"
-REL_ADDRESSES = "ADDRESSES"
-REL_RAISES = "RAISES"
-REL_CONTRAINDICATED_FOR = "CONTRAINDICATED_FOR"
-REL_OCCURS_IN = "OCCURS_IN"
-REL_SUPPORTED_BY = "SUPPORTED_BY"
 
 HNSW_M = 16
 """Default HNSW links per node."""
@@ -110,32 +104,10 @@ BM25_K1 = 1.5
 BM25_B = 0.75
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-_TOKEN = re.compile(r"[a-z0-9]+")
-_STOP_TEXT = ("a an and are as at be but by can do does for from has have how i if in into is "
-              "it its my of on or should so than that the their then there these they this to "
-              "was what when where which while who why will with you your")
-STOP_WORDS = frozenset(_STOP_TEXT.split(" "))
 
 RelKey = tuple[str, str, str, str, str]
 BoolArray = NDArray[np.bool_]
 FloatArray = NDArray[np.float32]
-
-
-class KnowledgeStoreError(SportsGPTError):
-    """A knowledge store operation that cannot be carried out (the message says why)."""
-
-
-class GraphIntegrityError(KnowledgeStoreError, ValueError):
-    """Nodes or relations that break the graph's rules (bad name, missing endpoint...)."""
-
-
-class StoreCorruptError(KnowledgeStoreError):
-    """Store files that disagree with their manifest beyond what crash recovery repairs."""
-
-
-def tokenize(text: str) -> list[str]:
-    """BM25 tokens: lower-cased alphanumeric runs without English stop words."""
-    return [t for t in _TOKEN.findall(text.lower()) if t not in STOP_WORDS]
 
 
 def auto_ef_search(n: int, k: int) -> int:
@@ -200,35 +172,6 @@ def top_k(scores: NDArray[Any], k: int) -> NDArray[np.int64]:
     return order
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file, fsync and ``os.replace``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(path.parent)
-
-
-def atomic_write_json(path: Path, obj: Any) -> None:
-    """Atomically write ``obj`` as JSON."""
-    atomic_write_bytes(path, json.dumps(obj, ensure_ascii=False, sort_keys=True).encode())
-
-
 def _npy_bytes(arr: FloatArray) -> bytes:
     import io
 
@@ -247,18 +190,6 @@ def _check_props(where: str, props: dict[str, Any]) -> None:
         json.dumps(props, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise GraphIntegrityError(f"{where}: properties are not plain JSON ({exc})") from exc
-
-
-def qa_vectors(pairs: list[QAPair], embeddings: Any) -> FloatArray:
-    """Unit-length float vectors, one per pair (any backend's ``upsert_qa`` check)."""
-    try:
-        vectors = normalise_rows(np.asarray(embeddings))
-    except EmbeddingError as exc:
-        raise KnowledgeStoreError(f"upsert_qa: {exc}") from exc
-    if vectors.shape[0] != len(pairs):
-        raise KnowledgeStoreError(f"upsert_qa: {len(pairs)} pairs but {vectors.shape[0]} "
-                                  "vectors")
-    return vectors
 
 
 class EmbeddedStore(KnowledgeStore):
@@ -503,7 +434,7 @@ class EmbeddedStore(KnowledgeStore):
         return [Node(id=i, label=lb, props=dict(self._nodes[(lb, i)])) for lb, i in keys]
 
     def fault_knowledge(self, fault_id: str) -> FaultKnowledge | None:
-        """Everything linked to one fault (see :func:`assemble_fault_knowledge`)."""
+        """Everything linked to one fault (see :func:`.common.assemble_fault_knowledge`)."""
         return assemble_fault_knowledge(self, fault_id)
 
     def sources(self, ids: list[str]) -> list[Source]:
@@ -870,38 +801,3 @@ class EmbeddedStore(KnowledgeStore):
                 if (label, node_id) not in self._nodes:
                     problems.append(f"relation {key}: missing node {label}:{node_id}")
         return problems
-
-
-def assemble_fault_knowledge(store: KnowledgeStore, fault_id: str) -> FaultKnowledge | None:
-    """Build a :class:`FaultKnowledge` from any store's ``get_node`` and ``neighbours``.
-
-    Items are ``{"id": ..., **props}`` dicts sorted by id: metrics that detect
-    the fault, its causes, the drills that correct it, the cues that address it,
-    the injury risks it raises and the contraindications of its drills. Sources
-    are the Source nodes that support the fault or any of those items, sorted by id.
-    """
-    fault = store.get_node(FAULT_LABEL, fault_id)
-    if fault is None:
-        return None
-    metrics = store.neighbours(FAULT_LABEL, fault_id, REL_DETECTED_BY, "out")
-    causes = store.neighbours(FAULT_LABEL, fault_id, REL_CAUSED_BY, "out")
-    drills = store.neighbours(FAULT_LABEL, fault_id, REL_CORRECTS, "in")
-    cues = store.neighbours(FAULT_LABEL, fault_id, REL_ADDRESSES, "in")
-    risks = store.neighbours(FAULT_LABEL, fault_id, REL_RAISES, "out")
-    contra = {n.id: n for d in drills
-              for n in store.neighbours(d.label, d.id, REL_CONTRAINDICATED_FOR, "out")}
-    cited: set[str] = set()
-    for node in [fault, *metrics, *causes, *drills, *cues, *risks, *contra.values()]:
-        cited.update(n.id for n in store.neighbours(node.label, node.id, REL_SUPPORTED_BY, "out")
-                     if n.label == SOURCE_LABEL)
-    refs = [SourceRef(id=s.id, title=s.title, url=s.url, doi=s.doi, year=s.year)
-            for s in store.sources(sorted(cited))]
-
-    def dump(nodes: list[Node]) -> list[dict[str, Any]]:
-        return [{"id": n.id, **n.props} for n in sorted(nodes, key=lambda n: n.id)]
-
-    return FaultKnowledge(
-        fault_id=fault_id, label=str(fault.props.get("label", fault_id)),
-        description=str(fault.props.get("description", "")),
-        metrics=dump(metrics), causes=dump(causes), drills=dump(drills), cues=dump(cues),
-        risks=dump(risks), contraindications=dump(list(contra.values())), sources=refs)

@@ -37,7 +37,8 @@ from pydantic import BaseModel, ValidationError
 
 from sportsgpt.core.errors import SportsGPTError
 from sportsgpt.core.settings import get_settings
-from sportsgpt.graph_kb.embedded import EmbeddedStore, atomic_write_json
+from sportsgpt.graph_kb.common import atomic_write_json
+from sportsgpt.graph_kb.embedded import EmbeddedStore
 from sportsgpt.graph_kb.embeddings import Embedder, qa_text
 from sportsgpt.graph_kb.types import KnowledgeStore, QAPair
 

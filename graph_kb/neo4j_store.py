@@ -22,7 +22,8 @@ contract tests run both):
   exact (``vector.similarity.cosine``), because Neo4j 5.26's vector index
   cannot pre-filter. Ties are broken by id;
 * ``qa_fulltext`` is Lucene's BM25 over question + answer; the query is reduced
-  to plain lower-case word tokens (the embedded store's tokenizer), so Lucene
+  to plain lower-case word tokens (the embedded store's tokenizer,
+  :func:`~sportsgpt.graph_kb.common.tokenize`), so Lucene
   syntax in user text is never interpreted;
 * the vector dimension is the data's: an empty store adopts the dimension of
   the first QA batch (the vector index is recreated), a store holding QA pairs
@@ -56,13 +57,9 @@ from pydantic import ValidationError
 
 from sportsgpt.core.errors import MissingDependencyError
 from sportsgpt.graph_kb import cypher
-from sportsgpt.graph_kb.embedded import (
-    GraphIntegrityError,
-    KnowledgeStoreError,
-    qa_vectors,
-    tokenize,
-)
+from sportsgpt.graph_kb.common import qa_vectors, tokenize
 from sportsgpt.graph_kb.embeddings import EmbeddingError, normalise_rows
+from sportsgpt.graph_kb.errors import GraphIntegrityError, KnowledgeStoreError
 from sportsgpt.graph_kb.schema import NODE_LABELS, RELATION_TYPES
 from sportsgpt.graph_kb.types import (
     FaultKnowledge,
@@ -475,7 +472,7 @@ class Neo4jStore(KnowledgeStore):
         """Metrics, causes, drills, cues, risks, contraindications and sources of a fault.
 
         One round trip; the result equals
-        :func:`~sportsgpt.graph_kb.embedded.assemble_fault_knowledge`'s (items are
+        :func:`~sportsgpt.graph_kb.common.assemble_fault_knowledge`'s (items are
         ``{"id": ..., **props}`` sorted by id, sources sorted by id).
         """
         if "Fault" not in self.labels:

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from sportsgpt.graph_kb import cypher
-from sportsgpt.graph_kb.embedded import GraphIntegrityError, KnowledgeStoreError
 from sportsgpt.graph_kb.embeddings import normalise_rows
+from sportsgpt.graph_kb.errors import GraphIntegrityError, KnowledgeStoreError
 from sportsgpt.graph_kb.schema import NODE_LABELS, RELATION_TYPES
 from sportsgpt.graph_kb.types import Node, QAFilters, QAPair, Relation
 from tests.contract.kb_fixtures import DIM, NODES, QA, load_fixture, qa_vectors

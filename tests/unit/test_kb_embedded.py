@@ -9,15 +9,8 @@ import numpy as np
 import pytest
 
 from sportsgpt.core.errors import SportsGPTError
-from sportsgpt.graph_kb.embedded import (
-    EmbeddedStore,
-    KnowledgeStoreError,
-    StoreCorruptError,
-    auto_ef_search,
-    bm25_scores,
-    tokenize,
-    top_k,
-)
+from sportsgpt.graph_kb.common import tokenize
+from sportsgpt.graph_kb.embedded import EmbeddedStore, auto_ef_search, bm25_scores, top_k
 from sportsgpt.graph_kb.embeddings import (
     CachedEmbedder,
     EmbeddingCache,
@@ -25,6 +18,7 @@ from sportsgpt.graph_kb.embeddings import (
     HashingEmbedder,
     normalise_rows,
 )
+from sportsgpt.graph_kb.errors import KnowledgeStoreError, StoreCorruptError
 from sportsgpt.graph_kb.types import QAFilters, QAPair
 from tests.contract.kb_fixtures import DIM, NODES, QA, load_fixture, qa_vectors
 
