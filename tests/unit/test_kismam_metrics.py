@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 
+from sportsgpt.graph_kb.catalog import CATALOG_MOVEMENTS, load_catalog
 from sportsgpt.tools.events import G
+from sportsgpt.tools.kismam import metrics
 from sportsgpt.tools.kismam.metrics import (
     METRIC_FUNCTIONS,
     NotAssessableError,
@@ -44,8 +48,27 @@ def _const(v: float) -> np.ndarray:
     return np.full(N, v, dtype=float)
 
 
-def test_registry_names_are_function_names() -> None:
-    assert all(fn.__name__ == name for name, fn in METRIC_FUNCTIONS.items())
+METRIC_PARAMETERS = ["kin", "motion", "keyframes", "fps"]
+
+
+def _defined_metric_functions() -> dict[str, object]:
+    """Public functions of the metrics module with a metric's signature, by name."""
+    return {name: fn for name, fn in inspect.getmembers(metrics, inspect.isfunction)
+            if fn.__module__ == metrics.__name__ and not name.startswith("_")
+            and list(inspect.signature(fn).parameters) == METRIC_PARAMETERS
+            and inspect.signature(fn).return_annotation in {"Measurement", metrics.Measurement}}
+
+
+def test_registry_is_every_metric_function_defined() -> None:
+    defined = _defined_metric_functions()
+    assert sorted(set(defined) ^ set(METRIC_FUNCTIONS)) == []  # none unregistered, none extra
+    assert all(METRIC_FUNCTIONS[name] is fn for name, fn in defined.items())
+
+
+def test_registry_is_what_the_catalogs_compute() -> None:
+    computed = {m.definition.computation for movement in CATALOG_MOVEMENTS
+                for m in load_catalog(movement).metrics}
+    assert sorted(computed ^ set(METRIC_FUNCTIONS)) == []  # no dead function, no missing one
 
 
 def test_knee_angle_at_takeoff_is_most_extended_included_angle() -> None:
