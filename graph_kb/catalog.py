@@ -1,6 +1,7 @@
 """KISMAM's metric catalog and fault matrix as data: schema and loader.
 
-One JSON file per movement in ``graph_kb/catalog/<movement>.json`` holds
+One JSON file per movement, ``graph_kb/movements/<movement>/catalog.json`` (the movement
+registry, :mod:`sportsgpt.graph_kb.movements`), holds
 
 * ``metrics``: what each metric measures (a named function of
   ``sportsgpt.tools.kismam.metrics``, its channels and keyframe or phase), its
@@ -11,7 +12,7 @@ One JSON file per movement in ``graph_kb/catalog/<movement>.json`` holds
   thresholds of the severities;
 * ``sources``: every source id the file cites, with how it was verified.
 
-Only core is imported here (the knowledge package never imports tools); the
+Only core and the movement registry are imported here (never tools); the
 loader validates references inside a file (fault terms name metrics of the
 file, every cited source id is listed in ``sources``). ``docs/kismam.md``
 explains the numbers.
@@ -21,17 +22,19 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sportsgpt.core.errors import SportsGPTError
+from sportsgpt.graph_kb import movements
 
 Direction = Literal["low", "high", "both"]
 View = Literal["3d", "sagittal", "frontal"]
-CATALOG_MOVEMENTS = ("countermovement_jump", "standing_long_jump", "deep_squat")
+CATALOG_MOVEMENTS: tuple[str, ...] = movements.movement_ids()
+"""Deprecated alias of :func:`sportsgpt.graph_kb.movements.movement_ids` (kept until every
+caller asks the registry)."""
 BOUND_Z = 2.0
 """A two-sided target ``[low, high]`` is read as ``centre ± BOUND_Z·sd``."""
 
@@ -291,12 +294,12 @@ class MovementCatalog(_Frozen):
 
 
 def catalog_path(movement: str) -> Path:
-    """Path of the packaged catalog file of a movement."""
-    if movement not in CATALOG_MOVEMENTS:
+    """Path of the packaged catalog file of a movement (in its registry folder)."""
+    try:
+        return movements.catalog_path(movement)
+    except movements.UnknownMovementError as exc:
         raise CatalogError(f"no catalog for movement {movement!r}; known: "
-                           f"{list(CATALOG_MOVEMENTS)}")
-    ref = resources.files("sportsgpt.graph_kb") / "catalog" / f"{movement}.json"
-    return Path(str(ref))
+                           f"{', '.join(exc.known)}") from None
 
 
 def read_catalog(path: str | Path) -> MovementCatalog:
@@ -315,5 +318,10 @@ def read_catalog(path: str | Path) -> MovementCatalog:
 
 @cache
 def load_catalog(movement: str) -> MovementCatalog:
-    """The packaged, validated catalog of a movement (cached)."""
-    return read_catalog(catalog_path(movement))
+    """The packaged, validated catalog of a movement (cached); it must name its folder's id."""
+    path = catalog_path(movement)
+    catalog = read_catalog(path)
+    if catalog.movement != movement:
+        raise CatalogError(f"{path}: movement {catalog.movement!r} is not the folder name "
+                           f"{movement!r}")
+    return catalog

@@ -20,9 +20,8 @@ from typing import Any, Final
 
 from pydantic import TypeAdapter, ValidationError
 
+from sportsgpt.graph_kb.movements import fault_ids, metric_ids, movement_ids, movement_spec
 from sportsgpt.graph_kb.schema import (
-    KISMAM_FAULTS,
-    KISMAM_METRICS,
     NODE_LABELS,
     RELATION_TYPES,
     GraphData,
@@ -235,20 +234,44 @@ def _instants(movement: MovementRecord) -> list[str]:
 
 
 def _check_kismam(path: Path, g: GraphData) -> None:
-    """Fault ids per movement and metric ids are exactly KISMAM's."""
-    for movement, expected in KISMAM_FAULTS.items():
-        found = {f.id for f in g.faults if movement in f.movements}
-        if found != set(expected):
-            raise KnowledgeDataError(
-                str(path), f"faults of {movement!r} differ from KISMAM's: missing "
-                f"{sorted(set(expected) - found)}, extra {sorted(found - set(expected))}",
-                field="faults")
-    metric_ids = {m.id for m in g.metrics}
-    if metric_ids != KISMAM_METRICS:
+    """Movements, their keyframes and phases, fault ids and metric ids are the registry's.
+
+    The registry (:mod:`sportsgpt.graph_kb.movements`) derives them from each movement's
+    ``movement.json`` and ``catalog.json``; the graph must describe exactly those.
+    """
+    found_movements = {m.id for m in g.movements}
+    if found_movements != set(movement_ids()):
         raise KnowledgeDataError(
-            str(path), f"metric ids differ from KISMAM's: missing "
-            f"{sorted(KISMAM_METRICS - metric_ids)}, extra {sorted(metric_ids - KISMAM_METRICS)}",
-            field="metrics")
+            str(path), f"movements differ from the registry's: missing "
+            f"{sorted(set(movement_ids()) - found_movements)}, extra "
+            f"{sorted(found_movements - set(movement_ids()))}", field="movements")
+    for record in g.movements:
+        spec = movement_spec(record.id)
+        if tuple(k.name for k in record.keyframes) != spec.keyframes:
+            raise KnowledgeDataError(
+                str(path), f"keyframes of {record.id!r} differ from its movement.json: "
+                f"{[k.name for k in record.keyframes]} vs {list(spec.keyframes)}",
+                field=f"movements.{record.id}.keyframes")
+        phases = [(p.name, p.start, p.end) for p in record.phases]
+        if phases != [(p.name, p.start, p.end) for p in spec.phases]:
+            raise KnowledgeDataError(
+                str(path), f"phases of {record.id!r} differ from its movement.json",
+                field=f"movements.{record.id}.phases")
+    for movement in movement_ids():
+        expected = set(fault_ids(movement))
+        found = {f.id for f in g.faults if movement in f.movements}
+        if found != expected:
+            raise KnowledgeDataError(
+                str(path), f"faults of {movement!r} differ from its catalog's: missing "
+                f"{sorted(expected - found)}, extra {sorted(found - expected)}",
+                field="faults")
+    known_metrics = metric_ids()
+    found_metrics = {m.id for m in g.metrics}
+    if found_metrics != known_metrics:
+        raise KnowledgeDataError(
+            str(path), f"metric ids differ from the catalogs': missing "
+            f"{sorted(known_metrics - found_metrics)}, extra "
+            f"{sorted(found_metrics - known_metrics)}", field="metrics")
 
 
 def _check_fault_coverage(path: Path, content: Content) -> None:

@@ -12,8 +12,9 @@ The records below validate those files field by field;
 them into :class:`~sportsgpt.graph_kb.types.Node` / ``Relation`` lists.
 ``schema.md`` documents the graph with a diagram.
 
-Fault and metric ids are KISMAM's (the assessment model names the same faults);
-:data:`KISMAM_FAULTS` and :data:`KISMAM_METRICS` are that shared contract.
+Movement, fault and metric ids are KISMAM's: the movement registry
+(:mod:`sportsgpt.graph_kb.movements`) derives them from each movement's folder, and
+:mod:`sportsgpt.graph_kb.content` checks that ``graph.json`` describes exactly those.
 """
 
 from __future__ import annotations
@@ -70,40 +71,6 @@ RELATION_TYPES: Final[dict[str, tuple[frozenset[str], frozenset[str]]]] = {
                                 "Contraindication"}), frozenset({"Source"})),
 }
 """Relation type -> (allowed start labels, allowed end labels)."""
-
-# --------------------------------------------------------------------------- KISMAM contract
-
-KISMAM_FAULTS: Final[dict[str, tuple[str, ...]]] = {
-    "countermovement_jump": (
-        "shallow_countermovement", "insufficient_knee_extension_at_takeoff",
-        "insufficient_hip_extension_at_takeoff", "insufficient_ankle_extension_at_takeoff",
-        "limited_arm_swing", "late_arm_swing", "excessive_trunk_lean", "stiff_landing",
-        "knee_valgus_on_landing", "asymmetric_landing", "slow_landing_stabilisation"),
-    "standing_long_jump": (
-        "low_takeoff_angle", "high_takeoff_angle", "limited_arm_swing",
-        "insufficient_knee_extension_at_takeoff", "insufficient_hip_extension_at_takeoff",
-        "excessive_trunk_lean", "stiff_landing", "poor_landing_balance",
-        "knee_valgus_on_landing", "asymmetric_landing"),
-    "deep_squat": (
-        "insufficient_squat_depth", "excessive_trunk_lean", "knee_valgus_in_squat", "heel_rise",
-        "squat_asymmetry"),
-}
-"""Fault ids per movement, as KISMAM names them."""
-
-KISMAM_METRICS: Final = frozenset({
-    "countermovement_depth", "knee_flexion_at_bottom", "hip_flexion_at_bottom",
-    "trunk_lean_at_bottom", "trunk_lean_at_takeoff", "knee_angle_at_takeoff",
-    "hip_angle_at_takeoff", "ankle_plantarflexion_at_takeoff", "arm_swing_amplitude",
-    "arm_swing_timing", "jump_height_flight_time", "jump_height_pelvis_rise",
-    "duration_unweighting_braking", "duration_propulsion", "duration_flight",
-    "knee_flexion_at_initial_contact", "hip_flexion_at_initial_contact",
-    "peak_knee_flexion_landing", "knee_flexion_excursion_landing", "peak_hip_flexion_landing",
-    "time_to_stabilisation",
-    "knee_fppa_landing", "landing_time_asymmetry", "landing_knee_flexion_asymmetry",
-    "takeoff_angle", "jump_distance", "landing_reach", "landing_balance",
-    "squat_depth_knee_flexion", "hip_below_knee", "knee_fppa_squat", "heel_rise",
-    "squat_knee_asymmetry"})
-"""Every metric id KISMAM reports."""
 
 # --------------------------------------------------------------------------- records
 

@@ -15,8 +15,8 @@ from pydantic import BaseModel, Field
 
 from sportsgpt.core.errors import SportsGPTError
 from sportsgpt.graph_kb.embeddings import Embedder
-from sportsgpt.graph_kb.retrieval import hybrid_search
-from sportsgpt.graph_kb.schema import KISMAM_FAULTS, KISMAM_METRICS
+from sportsgpt.graph_kb.retrieval import CrossEncoderReranker, hybrid_search
+from sportsgpt.graph_kb.movements import all_fault_ids, fault_ids, metric_ids, movement_ids
 from sportsgpt.graph_kb.types import (
     FaultKnowledge,
     KnowledgeStore,
@@ -26,7 +26,6 @@ from sportsgpt.graph_kb.types import (
 )
 
 MAX_K = 20
-ALL_FAULTS = frozenset(f for faults in KISMAM_FAULTS.values() for f in faults)
 
 
 class UnknownKnowledgeIdError(SportsGPTError, LookupError):
@@ -69,12 +68,12 @@ class KgLookupResult(BaseModel):
 
 
 def _check_movement(movement: str | None) -> None:
-    if movement is not None and movement not in KISMAM_FAULTS:
-        raise UnknownKnowledgeIdError("movement", movement, sorted(KISMAM_FAULTS))
+    if movement is not None and movement not in movement_ids():
+        raise UnknownKnowledgeIdError("movement", movement, list(movement_ids()))
 
 
 def _check_fault(fault_id: str, movement: str | None) -> None:
-    allowed = set(KISMAM_FAULTS[movement]) if movement else ALL_FAULTS
+    allowed = set(fault_ids(movement)) if movement else all_fault_ids()
     if fault_id not in allowed:
         raise UnknownKnowledgeIdError("fault", fault_id, sorted(allowed),
                                       f"for movement {movement!r}" if movement else "")
@@ -94,9 +93,8 @@ def kg_lookup(fault_id: str | None = None, metric_id: str | None = None,
     Give at least one of: ``fault_id`` (a KISMAM fault such as
     ``"knee_valgus_on_landing"``), ``metric_id`` (a KISMAM metric such as
     ``"knee_fppa_landing"``: returns the faults that metric detects) or
-    ``movement`` (``"countermovement_jump"``, ``"standing_long_jump"`` or
-    ``"deep_squat"``: restricts to that movement's faults, or returns all of
-    them when alone). Several arguments combine with AND.
+    ``movement`` (a movement id such as ``"countermovement_jump"``: restricts
+    to that movement's faults, or returns all of them when alone). Several arguments combine with AND.
 
     Raises:
         UnknownKnowledgeIdError: an id is unknown; the message lists valid ids.
@@ -106,13 +104,13 @@ def kg_lookup(fault_id: str | None = None, metric_id: str | None = None,
     if fault_id is None and metric_id is None and movement is None:
         raise KnowledgeArgumentError("give a fault_id, a metric_id or a movement")
     _check_movement(movement)
-    candidates = set(KISMAM_FAULTS[movement]) if movement else set(ALL_FAULTS)
+    candidates = set(fault_ids(movement)) if movement else set(all_fault_ids())
     if fault_id is not None:
         _check_fault(fault_id, movement)
         candidates &= {fault_id}
     if metric_id is not None:
-        if metric_id not in KISMAM_METRICS:
-            raise UnknownKnowledgeIdError("metric", metric_id, sorted(KISMAM_METRICS))
+        if metric_id not in metric_ids():
+            raise UnknownKnowledgeIdError("metric", metric_id, sorted(metric_ids()))
         if store.get_node("Metric", metric_id) is None:
             raise KnowledgeNotBuiltError(f"the knowledge store has no metric {metric_id!r}: "
                                          "build it with `sportsgpt kb build`")
@@ -143,7 +141,8 @@ def _fault(store: KnowledgeStore, fault_id: str) -> FaultKnowledge:
 
 
 def qa_search(query: str, filters: QAFilters | None = None, k: int = 5, *,
-              store: KnowledgeStore, embedder: Embedder) -> list[QAHit]:
+              store: KnowledgeStore, embedder: Embedder,
+              reranker: CrossEncoderReranker | None = None) -> list[QAHit]:
     """Search expert question-answer pairs by meaning and keywords (hybrid BM25 + dense).
 
     Args:
@@ -154,6 +153,7 @@ def qa_search(query: str, filters: QAFilters | None = None, k: int = 5, *,
         k: number of results, 1 to 20.
         store: the knowledge store (bound by the caller, not by a model).
         embedder: the query embedder (bound by the caller, not by a model).
+        reranker: an optional cross-encoder re-ranking the fused candidates.
 
     Returns:
         Hits best first, each with the QA pair, scores and its sources (id,
@@ -171,4 +171,4 @@ def qa_search(query: str, filters: QAFilters | None = None, k: int = 5, *,
         _check_movement(filters.movement)
         if filters.fault is not None:
             _check_fault(filters.fault, filters.movement)
-    return hybrid_search(store, query, embedder, k=k, filters=filters)
+    return hybrid_search(store, query, embedder, k=k, filters=filters, reranker=reranker)

@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 
 from sportsgpt.tools.motiondtw.calibrate import Costs, report
-from sportsgpt.tools.motiondtw.features import MOVEMENTS
+from sportsgpt.graph_kb.movements import movement_ids, movement_spec
 from sportsgpt.tools.motiondtw.templates import load_template
 
-CALIBRATION = (Path(__file__).resolve().parents[2] / "tools" / "motiondtw" / "templates"
-               / "CALIBRATION.md")
+CALIBRATION = Path(__file__).resolve().parents[2] / "graph_kb" / "movements" / "CALIBRATION.md"
 
 
 def test_threshold_is_the_geometric_mean_of_the_gap() -> None:
@@ -39,7 +38,7 @@ def test_report_counts_misses_and_false_matches_at_the_shipped_threshold() -> No
     assert "| negative | squats | 2 |" in text and "| 1 false matches |" in text
 
 
-@pytest.mark.parametrize("movement", sorted(MOVEMENTS))
+@pytest.mark.parametrize("movement", movement_ids())
 def test_committed_report_states_the_shipped_thresholds(movement: str) -> None:
     """CALIBRATION.md, MovementSpec.match_threshold and the shipped template agree."""
     text = CALIBRATION.read_text(encoding="utf-8")
@@ -48,4 +47,4 @@ def test_committed_report_states_the_shipped_thresholds(movement: str) -> None:
     assert found is not None, section[:200]
     stated = float(found.group(1))
     assert stated == pytest.approx(load_template(movement).match_threshold, abs=0.005)
-    assert MOVEMENTS[movement].match_threshold == pytest.approx(stated, abs=0.005)
+    assert movement_spec(movement).match_threshold == pytest.approx(stated, abs=0.005)

@@ -3,9 +3,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sportsgpt.graph_kb.movements import movement_spec
 from sportsgpt.tools.kinematics import savgol_derivative, savgol_derivative_columns
 from sportsgpt.tools.motiondtw.features import (
-    MOVEMENTS,
     column_weights,
     normalise_features,
     raw_features,
@@ -50,7 +50,7 @@ def test_scale_amplitude_keeps_the_first_frame(rng: np.random.Generator) -> None
 
 
 def test_finding_weights_leave_out_arms_and_trunk_for_jumps() -> None:
-    spec = MOVEMENTS["countermovement_jump"]
+    spec = movement_spec("countermovement_jump")
     chans = ("knee_flexion_left", "shoulder_flexion_left", "trunk_inclination")
     assert column_weights(spec, chans, stage=1).tolist() == [1.0, 0.0, 0.0] * 3
     assert column_weights(spec, chans).tolist() == [1.0, 0.25, 0.5] * 3

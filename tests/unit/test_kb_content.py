@@ -12,16 +12,15 @@ from typing import Any
 import pytest
 
 from sportsgpt.graph_kb.content import DATA_DIR, Content, load_content
+from sportsgpt.graph_kb.movements import all_fault_ids, fault_ids, metric_ids, movement_ids
 from sportsgpt.graph_kb.schema import (
-    KISMAM_FAULTS,
-    KISMAM_METRICS,
     NODE_LABELS,
     RELATION_TYPES,
     KnowledgeDataError,
 )
 from sportsgpt.graph_kb.types import Node, Relation
 
-ALL_FAULTS = sorted({f for faults in KISMAM_FAULTS.values() for f in faults})
+ALL_FAULTS = sorted(all_fault_ids())
 VALGUS_FAULTS = ["knee_valgus_in_squat", "knee_valgus_on_landing"]
 CLAIM_LABELS = ["Fault", "Cause", "Drill", "Cue", "InjuryRisk"]
 
@@ -72,14 +71,14 @@ def test_every_kismam_fault_is_complete(content: Content, fault_id: str) -> None
     assert len(content.cues_for(fault_id)) >= 2
 
 
-@pytest.mark.parametrize("movement", sorted(KISMAM_FAULTS))
+@pytest.mark.parametrize("movement", movement_ids())
 def test_faults_per_movement_match_kismam(content: Content, movement: str) -> None:
     found = {f.id for f in content.graph.faults if movement in f.movements}
-    assert found == set(KISMAM_FAULTS[movement])
+    assert found == set(fault_ids(movement))
 
 
 def test_metric_ids_are_kismams(content: Content) -> None:
-    assert {m.id for m in content.graph.metrics} == KISMAM_METRICS
+    assert {m.id for m in content.graph.metrics} == metric_ids()
 
 
 @pytest.mark.parametrize("fault_id", VALGUS_FAULTS)
@@ -256,7 +255,7 @@ def _break_graph(case: str) -> dict[str, Any]:
 BAD_GRAPH = {
     "unknown_source": r"unknown id\(s\) \['nosuchsource2099'\]",
     "unknown_fault": r"unknown id\(s\) \['no_such_fault'\]",
-    "missing_kismam_fault": r"differ from KISMAM's: missing \['heel_rise'\]",
+    "missing_kismam_fault": r"differ from its catalog's: missing \['heel_rise'\]",
     "duplicate_drill": r"repeated id",
     "too_few_cues": r"'heel_rise' has fewer than 2 cues",
     "uncited_cause": r"field 'causes\.0\.source_ids'",

@@ -15,7 +15,7 @@ from sportsgpt.graph_kb.retrieval import (
     hybrid_search,
     rrf_fuse,
 )
-from sportsgpt.graph_kb.schema import KISMAM_FAULTS
+from sportsgpt.graph_kb.movements import fault_ids, movement_ids
 from sportsgpt.graph_kb.types import QAFilters, QAPair
 from sportsgpt.tools.knowledge import (
     KnowledgeArgumentError,
@@ -143,7 +143,8 @@ def test_build_curated_content(tmp_path: Path) -> None:
     report = build_curated(store, EMBEDDER)
     assert report.nodes > 0 and report.relations > 0
     assert store.validate() == []
-    for movement, faults in KISMAM_FAULTS.items():
+    for movement in movement_ids():
+        faults = fault_ids(movement)
         for fault in faults:
             fk = store.fault_knowledge(fault)
             assert fk is not None, fault

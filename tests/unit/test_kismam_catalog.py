@@ -10,38 +10,25 @@ import pytest
 
 from sportsgpt.graph_kb.catalog import (
     BOUND_Z,
-    CATALOG_MOVEMENTS,
     CatalogError,
     MovementCatalog,
     Target,
     load_catalog,
     read_catalog,
 )
+from sportsgpt.graph_kb.content import load_content
+from sportsgpt.graph_kb.movements import movement_ids
 from sportsgpt.tools.kismam.metrics import METRIC_FUNCTIONS
 
-EXPECTED_FAULTS = {
-    "countermovement_jump": {
-        "shallow_countermovement", "insufficient_knee_extension_at_takeoff",
-        "insufficient_hip_extension_at_takeoff", "insufficient_ankle_extension_at_takeoff",
-        "limited_arm_swing", "late_arm_swing", "excessive_trunk_lean", "stiff_landing",
-        "knee_valgus_on_landing", "asymmetric_landing", "slow_landing_stabilisation"},
-    "standing_long_jump": {
-        "low_takeoff_angle", "high_takeoff_angle", "limited_arm_swing",
-        "insufficient_knee_extension_at_takeoff", "insufficient_hip_extension_at_takeoff",
-        "excessive_trunk_lean", "stiff_landing", "poor_landing_balance",
-        "knee_valgus_on_landing", "asymmetric_landing"},
-    "deep_squat": {"insufficient_squat_depth", "excessive_trunk_lean", "knee_valgus_in_squat",
-                   "heel_rise", "squat_asymmetry"},
-}
-
-
-@pytest.fixture(params=CATALOG_MOVEMENTS, ids=list(CATALOG_MOVEMENTS))
+@pytest.fixture(params=movement_ids(), ids=list(movement_ids()))
 def catalog(request: pytest.FixtureRequest) -> MovementCatalog:
     return load_catalog(request.param)
 
 
-def test_fault_ids_match_the_shared_list(catalog: MovementCatalog) -> None:
-    assert {f.id for f in catalog.faults} == EXPECTED_FAULTS[catalog.movement]
+def test_fault_ids_match_the_knowledge_graph(catalog: MovementCatalog) -> None:
+    graph = load_content().graph
+    assert {f.id for f in catalog.faults} == {
+        f.id for f in graph.faults if catalog.movement in f.movements}
 
 
 def test_every_computation_is_a_metric_function(catalog: MovementCatalog) -> None:

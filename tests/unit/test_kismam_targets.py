@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from sportsgpt.graph_kb.catalog import CATALOG_MOVEMENTS, load_catalog
+from sportsgpt.graph_kb.catalog import load_catalog
+from sportsgpt.graph_kb.movements import movement_ids
 from sportsgpt.tools.kismam.targets import (
     TargetDerivationError,
     derive_catalog,
@@ -73,9 +74,9 @@ def test_unknown_recording_names_are_typed_errors(name: str) -> None:
 
 @pytest.mark.slow
 def test_shipped_catalog_targets_are_reproduced(cmu_dir: Path, uiprmd_dir: Path) -> None:
-    """The numbers in graph_kb/catalog/*.json are what the rule gives on the experts today."""
-    values = expert_values([load_catalog(m) for m in CATALOG_MOVEMENTS])
-    assert [d for m in CATALOG_MOVEMENTS for d in differences(m, values)] == []
+    """The numbers in graph_kb/movements/*/catalog.json are what the rule gives on the experts today."""
+    values = expert_values([load_catalog(m) for m in movement_ids()])
+    assert [d for m in movement_ids() for d in differences(m, values)] == []
     # leaving one expert out changes that expert's targets, and only by its own influence
     loo = derive_catalog("standing_long_jump", values, exclude=["118_04"])
     knee = loo.metric("knee_angle_at_takeoff").target

@@ -12,7 +12,8 @@ from sportsgpt.tools.datasets import list_cmu_trials, load_cmu_trial, load_ui_pr
 from sportsgpt.tools.events import free_fall_contacts, jump_events
 from sportsgpt.tools.motion import AngleSequence, MotionSequence
 from sportsgpt.tools.motiondtw.align import Alignment, align, align_channels, resample_channels
-from sportsgpt.tools.motiondtw.features import MOVEMENTS, motion_channels
+from sportsgpt.graph_kb.movements import movement_ids, movement_spec
+from sportsgpt.tools.motiondtw.features import motion_channels
 from sportsgpt.tools.motiondtw.templates import (
     Template,
     build_template,
@@ -42,10 +43,10 @@ def jump_1602() -> MotionSequence:
     return load_cmu_trial("16_02")
 
 
-@pytest.mark.parametrize("movement", sorted(MOVEMENTS))
+@pytest.mark.parametrize("movement", movement_ids())
 def test_shipped_templates_are_complete(movement: str) -> None:
     tpl = load_template(movement)
-    spec = MOVEMENTS[movement]
+    spec = movement_spec(movement)
     frames = [tpl.keyframes[k] for k in spec.keyframes]
     assert frames == sorted(frames) and frames[0] >= 0 and frames[-1] < tpl.n_frames
     assert np.asarray(tpl.envelope_mean).shape == (tpl.n_frames, len(tpl.channels))
@@ -158,7 +159,7 @@ def test_cli_align_json_and_template_build(cmu_dir: Path, tmp_path: Path,
     data = json.loads(capsys.readouterr().out)
     assert data["found"] and data["movement"] == "countermovement_jump"
     kf = data["spans"][0]["keyframes"]
-    assert [k["name"] for k in kf] == list(MOVEMENTS["countermovement_jump"].keyframes)
+    assert [k["name"] for k in kf] == list(movement_spec("countermovement_jump").keyframes)
     assert all({"name", "frame", "time_s"} <= set(k) for k in kf)
     assert {p["name"] for p in data["spans"][0]["phases"]} == {
         "unweighting_and_braking", "propulsion", "flight", "landing"}
@@ -168,7 +169,7 @@ def test_cli_align_json_and_template_build(cmu_dir: Path, tmp_path: Path,
 _SQUAT_MISSED = {(1, 10)}
 """UI-PRMD incorrect s01 e10: knee flexion only about 50 deg; its stage-1 cost (6.6)
 is above the cheapest lunge's, so no threshold takes it without taking lunges
-(tools/motiondtw/templates/CALIBRATION.md)."""
+(graph_kb/movements/CALIBRATION.md)."""
 
 
 def _in_order(al: Alignment) -> bool:
@@ -279,7 +280,7 @@ def test_squats_are_not_jumps(uiprmd_dir: Path, movement: str, subject: int, epi
     assert not align(squat, load_template(movement)).found
 
 
-@pytest.mark.parametrize("movement", sorted(MOVEMENTS))
+@pytest.mark.parametrize("movement", movement_ids())
 def test_standing_still_matches_nothing(movement: str, jump_1602: MotionSequence,
                                         rng: np.random.Generator) -> None:
     still = np.repeat(jump_1602.positions[:1], 480, 0)

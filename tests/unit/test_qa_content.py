@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from sportsgpt.graph_kb.schema import KISMAM_FAULTS
+from sportsgpt.graph_kb.movements import all_fault_ids, fault_ids, movement_ids
 from sportsgpt.graph_kb.types import QAPair
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,8 +24,10 @@ QA_PATH = ROOT / "graph_kb" / "data" / "qa_pairs.jsonl"
 SOURCES_PATH = ROOT / "graph_kb" / "data" / "sources.json"
 LABELLED_PATH = ROOT / "evals" / "data" / "kb_questions.jsonl"
 
-MOVEMENTS = frozenset({"countermovement_jump", "standing_long_jump", "deep_squat", "general"})
-ALL_FAULTS = frozenset(f for faults in KISMAM_FAULTS.values() for f in faults)
+GENERAL = "general"
+"""Pseudo-movement of QA pairs and questions about no one movement."""
+MOVEMENTS = frozenset({*movement_ids(), GENERAL})
+ALL_FAULTS = all_fault_ids()
 ID_PATTERN = re.compile(r"^qa-(cmj|slj|sq|gen)-\d{4}$")
 LABEL_ID_PATTERN = re.compile(r"^kbq-\d{4}$")
 SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"(])")
@@ -105,8 +107,8 @@ def test_line_is_a_curated_qa_pair(row: dict[str, Any]) -> None:
 @pytest.mark.parametrize("row", QA_ROWS, ids=[str(r.get("id")) for r in QA_ROWS])
 def test_faults_belong_to_the_tagged_movements(row: dict[str, Any]) -> None:
     pair = QAPair.model_validate(row)
-    allowed = {f for m in pair.movements for f in KISMAM_FAULTS.get(m, ())}
-    if "general" in pair.movements:
+    allowed = {f for m in pair.movements if m != GENERAL for f in fault_ids(m)}
+    if GENERAL in pair.movements:
         allowed = set(ALL_FAULTS)
     assert set(pair.faults) <= allowed, (pair.id, pair.faults, pair.movements)
 

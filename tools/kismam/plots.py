@@ -385,7 +385,8 @@ def template_motion_keyframes(template: Template, template_motion: MotionSequenc
     documented event rules (:func:`~sportsgpt.tools.motiondtw.templates.detect_keyframes`)
     run on it.
     """
-    from sportsgpt.tools.motiondtw.features import motion_channels, movement_spec
+    from sportsgpt.graph_kb.movements import movement_spec
+    from sportsgpt.tools.motiondtw.features import motion_channels
     from sportsgpt.tools.motiondtw.templates import detect_keyframes
 
     path = template_motion.source_path

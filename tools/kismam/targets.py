@@ -5,10 +5,10 @@ comes from and a floor for the spread (``experts.recordings``, ``experts.sd_floo
 ``docs/kismam.md`` states the rule: ``s = max(sd, sd_floor)`` and the bound(s) at
 ``mean ± 2 s``; a target conditioned on a covariate (``given``) uses the experts'
 regression line on that covariate and the sd of their residuals. This module applies
-that rule, so the numbers in
-``graph_kb/catalog/*.json`` are reproducible (``python -m sportsgpt.tools.kismam.targets
---check`` compares them with a fresh derivation; ``--write`` rewrites them) and the
-diagnosis benchmark can derive targets **without** the recording under test.
+that rule, so the numbers in ``graph_kb/movements/*/catalog.json`` are reproducible
+(``python -m sportsgpt.tools.kismam.targets --check`` compares them with a fresh
+derivation; ``--write`` rewrites them) and the diagnosis benchmark can derive targets
+**without** the recording under test.
 
 Each expert's keyframes come from the movement it was recorded as
 (:func:`recording_movement`) through the same pipeline as
@@ -32,12 +32,12 @@ import numpy as np
 from sportsgpt.core.errors import SportsGPTError
 from sportsgpt.graph_kb.catalog import (
     BOUND_Z,
-    CATALOG_MOVEMENTS,
     MetricSpec,
     MovementCatalog,
     catalog_path,
     load_catalog,
 )
+from sportsgpt.graph_kb.movements import movement_ids
 from sportsgpt.tools.datasets import load_cmu_trial, load_ui_prmd
 from sportsgpt.tools.kismam.assess import evaluate_metrics, prepare, repetitions
 from sportsgpt.tools.motion import AngleSequence, MotionSequence
@@ -259,9 +259,12 @@ def differences(movement: str, values: ExpertValues, rel_tol: float = 0.02
     return out
 
 
-def write_catalogs(values: ExpertValues, movements: Iterable[str] = CATALOG_MOVEMENTS) -> None:
-    """Rewrite the packaged catalog files with freshly derived template targets."""
-    for movement in movements:
+def write_catalogs(values: ExpertValues, movements: Iterable[str] | None = None) -> None:
+    """Rewrite the packaged catalog files with freshly derived template targets.
+
+    ``movements``: the ids to rewrite (default: every movement of the registry).
+    """
+    for movement in movement_ids() if movements is None else movements:
         path = catalog_path(movement)
         raw = json.loads(path.read_text(encoding="utf-8"))
         derived = derive_catalog_json(raw, values)
@@ -280,14 +283,14 @@ def main(argv: list[str] | None = None) -> int:
                       help="list targets the catalog files do not reproduce (default)")
     mode.add_argument("--write", action="store_true", help="rewrite the catalog files")
     args = parser.parse_args(argv)
-    catalogs = [load_catalog(m) for m in CATALOG_MOVEMENTS]
+    catalogs = [load_catalog(m) for m in movement_ids()]
     print("assessing the expert recordings ...", file=sys.stderr)
     values = expert_values(catalogs)
     if args.write:
         write_catalogs(values)
         print("catalog targets rewritten", file=sys.stderr)
         return 0
-    diffs = [d for m in CATALOG_MOVEMENTS for d in differences(m, values)]
+    diffs = [d for m in movement_ids() for d in differences(m, values)]
     for d in diffs:
         print(d)
     return 1 if diffs else 0

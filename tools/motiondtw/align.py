@@ -4,7 +4,7 @@ Stage 1 (**find**): subsequence DTW (open begin and end) of the template's
 features over the athlete's whole recording gives, for every end frame, the
 best-matching span and its cost per template frame. It uses the movement's
 *finding* weights (:attr:`MovementSpec.find_weights
-<sportsgpt.tools.motiondtw.features.MovementSpec.find_weights>`: no arms and no
+<sportsgpt.graph_kb.movements.MovementSpec.find_weights>`: no arms and no
 trunk, which vary with technique) and searches over amplitudes
 (:func:`~sportsgpt.tools.motiondtw.templates.stage1_profile`: the template
 made shallower or deeper, the cost measured in the athlete's own amplitude), so
@@ -13,7 +13,7 @@ is compared: :data:`~sportsgpt.tools.motiondtw.templates.STAGE1_STEP`). Non-maxi
 suppression keeps non-overlapping spans whose normalised cost is at most the
 threshold (by default the template's ``match_threshold``, calibrated between
 the costs of recordings of the movement and of other movements:
-:mod:`~sportsgpt.tools.motiondtw.calibrate`, ``templates/CALIBRATION.md``).
+:mod:`~sportsgpt.tools.motiondtw.calibrate`, ``graph_kb/movements/CALIBRATION.md``).
 No span under it means an explicit "no <movement> found" result, never a
 forced alignment. Match quality is ``1 - cost / threshold`` in [0, 1]: 1 for a
 perfect match, 0 at the threshold; ``Span.amplitude`` is the amplitude that

@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python -m sportsgpt.tools.motiondtw.calibrate [--out PATH]
+    .venv/bin/python -m sportsgpt.tools.motiondtw.calibrate [--out PATH] [--write]
 
 For each shipped movement it collects the best stage-1 cost (normalised, over
 the amplitude scales; :func:`~sportsgpt.tools.motiondtw.templates.stage1_profile`)
@@ -10,10 +10,13 @@ of recordings that *are* the movement (positives) and of recordings that are
 not (negatives), and proposes the threshold in the gap between them: the
 geometric mean of the highest positive and the lowest negative (equal ratio
 margins on both sides; costs are squared distances, so ratios, not
-differences, compare them). The thresholds in
-:data:`~sportsgpt.tools.motiondtw.features.MOVEMENTS` were set from this
-report (two decimals). The deep squat has no clean gap: one UI-PRMD
-incorrect repetition (s01 e10, knee flexion only about 50 deg) costs more than
+differences, compare them). The report goes to
+``graph_kb/movements/CALIBRATION.md``. The shipped thresholds (``match_threshold``
+in each ``graph_kb/movements/<id>/movement.json`` and in its ``template.json``)
+were set from this report (two decimals); ``--write`` writes the proposed
+threshold of every movement with a gap into both files and leaves a movement
+whose positives and negatives overlap to a choice by hand. The deep squat has
+no clean gap: one UI-PRMD incorrect repetition (s01 e10, knee flexion only about 50 deg) costs more than
 the cheapest lunge and is left out of the highest positive, and the
 leave-subject-out correct repetitions show that subjects unlike the
 template's (subject 2 stands with 20-25 deg of knee flexion) cost more; the
@@ -42,12 +45,14 @@ a countermovement); they are neither positives nor negatives of each other.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from sportsgpt.graph_kb.movements import calibration_path, clear_caches, spec_path, template_path
 from sportsgpt.tools.datasets import list_cmu_trials, load_cmu_trial, load_opencap_sample
 from sportsgpt.tools.motion import AngleSequence, MotionSequence
 from sportsgpt.tools.motiondtw.align import align_channels
@@ -199,13 +204,45 @@ def report(costs: dict[str, Costs]) -> str:
     return "\n".join(lines)
 
 
+def _set_threshold(path: Path, value: float) -> None:
+    """Rewrite ``match_threshold`` in a movement or template JSON file, nothing else."""
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    raw["match_threshold"] = value
+    path.write_text(json.dumps(raw, indent=1) + "\n", encoding="utf-8")
+
+
+def write_thresholds(costs: dict[str, Costs]) -> list[str]:
+    """Write each gap's threshold (two decimals) into the movement's files; what was done.
+
+    A movement whose positives and negatives overlap is left as it is (its line says so).
+    """
+    lines = []
+    for movement, c in costs.items():
+        hi, lo, mid = c.threshold()
+        if hi >= lo:
+            lines.append(f"{movement}: overlap ({hi:.2f} >= {lo:.2f}), threshold not written")
+            continue
+        value = round(mid, 2)
+        for path in (spec_path(movement), template_path(movement)):
+            _set_threshold(path, value)
+        lines.append(f"{movement}: match_threshold {value:.2f} written")
+    clear_caches()
+    return lines
+
+
 def main() -> None:
-    """Collect the costs and write the report."""
+    """Collect the costs, write the report and, with ``--write``, the thresholds."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", default=str(Path(__file__).parent / "templates" /
-                                             "CALIBRATION.md"))
+    parser.add_argument("--out", default=str(calibration_path()), help="report to write")
+    parser.add_argument("--write", action="store_true",
+                        help="write each movement's threshold (where there is a gap) into its "
+                             "movement.json and template.json")
     args = parser.parse_args()
-    text = report(collect())
+    costs = collect()
+    if args.write:
+        for line in write_thresholds(costs):
+            print(line)
+    text = report(costs)
     Path(args.out).write_text(text)
     print(text)
 

@@ -42,9 +42,11 @@ Stage 1 also searches over ``amplitude_scales``: jumps from 0.64 to 2 times the
 experts' countermovement and rise (CMU SOURCE.md: dips of 0.09-0.38 m), squats
 from 0.4 to 1 times the experts' depth (shallow attempts; the experts are
 already near full depth). ``match_threshold`` is calibrated by
-:mod:`sportsgpt.tools.motiondtw.calibrate` (``templates/CALIBRATION.md``).
+:mod:`sportsgpt.tools.motiondtw.calibrate` (``graph_kb/movements/CALIBRATION.md``).
 
-Weights say what matters for each movement (see :data:`MOVEMENTS`): for jumps
+All of these numbers are data: each movement's ``movement.json`` in
+``graph_kb/movements/<id>/`` (:class:`~sportsgpt.graph_kb.movements.MovementSpec`).
+Weights say what matters for each movement: for jumps
 the knees, hips and the pelvis carry the timing; ankles and trunk count half;
 the arms a quarter, because arm swing varies between good jumpers
 (``shared/data/cmu-mocap-jumps`` has experts with and without it).
@@ -52,12 +54,14 @@ the arms a quarter, because arm swing varies between good jumpers
 
 from __future__ import annotations
 
-from typing import Final, Literal
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Final
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
 
 from sportsgpt.core.errors import MissingJointError, MotionDataError
+from sportsgpt.graph_kb.movements import MovementSpec, movement_ids, movement_spec
 from sportsgpt.tools.kinematics import (
     compute_kinematics,
     savgol_derivative,
@@ -76,102 +80,12 @@ keeps every near-standing still frame of the CMU jumps (a 5 % band moved the
 keyframe benchmark's countermovement bottoms of 118_02/118_05 by 12-17 frames)."""
 
 
-class PhaseSpec(BaseModel):
-    """A named phase between two keyframes."""
-
-    model_config = ConfigDict(frozen=True)
-
-    name: str
-    start: str
-    end: str
-
-
-class MovementSpec(BaseModel):
-    """What MotionDTW needs to know about one movement."""
-
-    model_config = ConfigDict(frozen=True)
-
-    id: str
-    label: str
-    kind: Literal["jump", "squat"]
-    keyframes: tuple[str, ...]
-    phases: tuple[PhaseSpec, ...]
-    weights: dict[str, float]
-    alpha: float = 2.0
-    beta: float = 0.5
-    find_alpha: float = 0.5
-    find_beta: float = 0.25
-    min_channels: int = 3
-    find_weights: dict[str, float] | None = None
-    """Stage-1 (finding) weights; ``None``: the same as :attr:`weights`."""
-    amplitude_scales: tuple[float, ...] = (1.0,)
-    """Amplitudes, relative to the experts', at which stage 1 looks for the movement."""
-    match_threshold: float | None = None
-    """Calibrated stage-1 threshold (``None``: derived from the experts' costs)."""
-
-    def stage1_weights(self) -> dict[str, float]:
-        """The weights stage 1 uses (:attr:`find_weights` or :attr:`weights`)."""
-        return dict(self.find_weights if self.find_weights is not None else self.weights)
-
-
-_JUMP_KEYFRAMES = ("movement_onset", "countermovement_bottom", "takeoff", "apex", "landing",
-                   "landing_bottom")
-_JUMP_PHASES = (
-    PhaseSpec(name="unweighting_and_braking", start="movement_onset", end="countermovement_bottom"),
-    PhaseSpec(name="propulsion", start="countermovement_bottom", end="takeoff"),
-    PhaseSpec(name="flight", start="takeoff", end="landing"),
-    PhaseSpec(name="landing", start="landing", end="landing_bottom"),
-)
-_JUMP_WEIGHTS = {
-    "knee_flexion_left": 1.0, "knee_flexion_right": 1.0,
-    "hip_flexion_left": 1.0, "hip_flexion_right": 1.0,
-    "ankle_dorsiflexion_left": 0.5, "ankle_dorsiflexion_right": 0.5,
-    "trunk_inclination": 0.5,
-    "shoulder_flexion_left": 0.25, "shoulder_flexion_right": 0.25,
-    "pelvis_rel_height": 2.0,
-}
-
-_JUMP_FIND_WEIGHTS = {
-    "knee_flexion_left": 1.0, "knee_flexion_right": 1.0,
-    "hip_flexion_left": 0.5, "hip_flexion_right": 0.5,
-    "ankle_dorsiflexion_left": 1.0, "ankle_dorsiflexion_right": 1.0,
-    "trunk_inclination": 0.0,
-    "shoulder_flexion_left": 0.0, "shoulder_flexion_right": 0.0,
-    "pelvis_rel_height": 2.0,
-}
-_SQUAT_WEIGHTS = {"knee_flexion_left": 1.0, "knee_flexion_right": 1.0,
-                  "hip_flexion_left": 1.0, "hip_flexion_right": 1.0,
-                  "ankle_dorsiflexion_left": 0.5, "ankle_dorsiflexion_right": 0.5,
-                  "trunk_inclination": 0.5, "pelvis_rel_height": 2.0}
-JUMP_SCALES: Final = (0.64, 0.8, 1.0, 1.25, 1.5, 2.0)
-SQUAT_SCALES: Final = (0.4, 0.5, 0.64, 0.8, 1.0)
-
-MOVEMENTS: Final[dict[str, MovementSpec]] = {m.id: m for m in (
-    MovementSpec(id="countermovement_jump", label="countermovement jump", kind="jump",
-                 keyframes=_JUMP_KEYFRAMES, phases=_JUMP_PHASES, weights=_JUMP_WEIGHTS,
-                 find_weights=_JUMP_FIND_WEIGHTS, amplitude_scales=JUMP_SCALES,
-                 match_threshold=5.79),
-    MovementSpec(id="standing_long_jump", label="standing long jump", kind="jump",
-                 keyframes=_JUMP_KEYFRAMES, phases=_JUMP_PHASES, weights=_JUMP_WEIGHTS,
-                 find_weights=_JUMP_FIND_WEIGHTS, amplitude_scales=JUMP_SCALES,
-                 match_threshold=4.01),
-    MovementSpec(
-        id="deep_squat", label="deep squat", kind="squat",
-        keyframes=("descent_start", "bottom", "ascent_end"),
-        phases=(PhaseSpec(name="descent", start="descent_start", end="bottom"),
-                PhaseSpec(name="ascent", start="bottom", end="ascent_end")),
-        weights=_SQUAT_WEIGHTS, find_weights={**_SQUAT_WEIGHTS, "trunk_inclination": 0.0},
-        amplitude_scales=SQUAT_SCALES, match_threshold=5.66),
-)}
-
-
-def movement_spec(movement: str) -> MovementSpec:
-    """The spec of a movement id, or a clear error listing the known ones."""
-    try:
-        return MOVEMENTS[movement]
-    except KeyError:
-        raise MotionDataError(
-            f"unknown movement {movement!r}; known: {sorted(MOVEMENTS)}") from None
+MOVEMENTS: Final[Mapping[str, MovementSpec]] = MappingProxyType(
+    {m: movement_spec(m) for m in movement_ids()})
+"""Read-only view of the registry's specs by id (derived from
+``graph_kb/movements/*/movement.json``; new code calls
+:func:`~sportsgpt.graph_kb.movements.movement_ids` and
+:func:`~sportsgpt.graph_kb.movements.movement_spec`)."""
 
 
 def _relative_pelvis_height(kin: AngleSequence) -> FloatArray | None:

@@ -26,7 +26,6 @@ import functools
 import hashlib
 import json
 from collections.abc import Callable
-from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
@@ -35,17 +34,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sportsgpt.core.errors import SportsGPTError
 from sportsgpt.core.version import __version__
+from sportsgpt.graph_kb.movements import MovementSpec, PhaseSpec, movement_spec, template_path
 from sportsgpt.tools.events import jump_events, squat_events
 from sportsgpt.tools.motion import AngleSequence, FloatArray, MotionSequence
 from sportsgpt.tools.motiondtw.dtw import SubsequenceProfile, dtw, subsequence_dtw
 from sportsgpt.tools.motiondtw.features import (
-    MovementSpec,
-    PhaseSpec,
     channel_matrix,
     column_weights,
     feature_stats,
     motion_channels,
-    movement_spec,
     normalise_features,
     raw_features,
     scale_amplitude,
@@ -194,10 +191,8 @@ class Template(BaseModel):
 
 
 def packaged_template_path(movement: str) -> Path:
-    """Path of the template shipped with SportsGPT for a movement."""
-    movement_spec(movement)
-    ref = resources.files("sportsgpt.tools.motiondtw") / "templates" / f"{movement}.json"
-    path = Path(str(ref))
+    """Path of the template shipped with SportsGPT for a movement (its registry folder)."""
+    path = template_path(movement)
     if not path.is_file():
         raise TemplateError(f"no packaged template for {movement!r}; build one with "
                             f"'sportsgpt template build --movement {movement} FILES...'")
