@@ -3,10 +3,18 @@
 Every reader emits canonical joint names where the source has an equivalent
 point; source-specific extra points are kept under their own names prefixed
 with the source (e.g. ``cmu:lclavicle``) only when a reader is asked to.
+
+Every joint and keypoint table lives here: the canonical set, the CMU ASF
+bones, and the layouts of the markerless detectors (MediaPipe 33, OpenPose
+BODY_25 and COCO-18, COCO-17, Halpe-26, COCO-WholeBody) with their mappings
+onto canonical joints, bundled as :class:`KeypointSkeleton` objects for the
+keypoint readers (:mod:`sportsgpt.tools.io.pose2d`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Final
 
 CANONICAL_JOINTS: Final[tuple[str, ...]] = (
@@ -123,3 +131,88 @@ BODY25_TO_CANONICAL: Final[dict[str, str | tuple[str, ...]]] = {
     "left_elbow": "LElbow", "right_elbow": "RElbow",
     "left_wrist": "LWrist", "right_wrist": "RWrist",
 }
+
+COCO18_KEYPOINTS: Final[tuple[str, ...]] = (
+    "Nose", "Neck", "RShoulder", "RElbow", "RWrist", "LShoulder", "LElbow", "LWrist",
+    "RHip", "RKnee", "RAnkle", "LHip", "LKnee", "LAnkle", "REye", "LEye", "REar", "LEar",
+)
+"""OpenPose's COCO-18 model keypoints, in index order."""
+
+COCO18_TO_CANONICAL: Final[dict[str, str | tuple[str, ...]]] = {
+    "pelvis": ("LHip", "RHip"),
+    "left_hip": "LHip", "right_hip": "RHip",
+    "left_knee": "LKnee", "right_knee": "RKnee",
+    "left_ankle": "LAnkle", "right_ankle": "RAnkle",
+    "thorax": "Neck", "head": ("LEar", "REar"),
+    "left_shoulder": "LShoulder", "right_shoulder": "RShoulder",
+    "left_elbow": "LElbow", "right_elbow": "RElbow",
+    "left_wrist": "LWrist", "right_wrist": "RWrist",
+}
+
+_FEET_TO_CANONICAL: Final[dict[str, str | tuple[str, ...]]] = {
+    "left_heel": "left_heel", "right_heel": "right_heel",
+    "left_toe": "left_big_toe", "right_toe": "right_big_toe",
+}
+
+COCO_WHOLEBODY_KEYPOINTS: Final[tuple[str, ...]] = (
+    *COCO17_KEYPOINTS,
+    "left_big_toe", "left_small_toe", "left_heel",
+    "right_big_toe", "right_small_toe", "right_heel",
+    *(f"wholebody_{i}" for i in range(23, 133)),
+)
+"""COCO-WholeBody's 133 keypoints: COCO-17 body, 6 feet (order from MMPose's
+``coco_wholebody.py``), then face and hands (named by index, unused)."""
+
+COCO_WHOLEBODY_TO_CANONICAL: Final[dict[str, str | tuple[str, ...]]] = {
+    **COCO17_TO_CANONICAL, **_FEET_TO_CANONICAL,
+}
+
+HALPE26_KEYPOINTS: Final[tuple[str, ...]] = (
+    *COCO17_KEYPOINTS, "head", "neck", "hip",
+    "left_big_toe", "right_big_toe", "left_small_toe", "right_small_toe",
+    "left_heel", "right_heel",
+)
+"""Halpe-26 keypoints in index order (MMPose ``configs/_base_/datasets/halpe26.py``):
+COCO-17, then head top, neck, mid-hip and the feet."""
+
+HALPE26_TO_CANONICAL: Final[dict[str, str | tuple[str, ...]]] = {
+    **COCO17_TO_CANONICAL, "pelvis": "hip", "thorax": "neck", **_FEET_TO_CANONICAL,
+}
+
+# --- detector keypoint skeletons ---------------------------------------------
+
+JointMapping = Mapping[str, str | tuple[str, ...]]
+"""Canonical joint name -> source point name, or names whose mean is used."""
+
+
+@dataclass(frozen=True)
+class KeypointSkeleton:
+    """A detector's keypoint set and how it maps onto canonical joints."""
+
+    name: str
+    keypoints: tuple[str, ...]
+    mapping: JointMapping
+    nose: str
+    ankles: tuple[str, str]
+
+
+MEDIAPIPE_33 = KeypointSkeleton("mediapipe-33", MEDIAPIPE_LANDMARKS, MEDIAPIPE_TO_CANONICAL,
+                                 "nose", ("left_ankle", "right_ankle"))
+BODY_25 = KeypointSkeleton("body_25", BODY25_KEYPOINTS, BODY25_TO_CANONICAL, "Nose",
+                           ("LAnkle", "RAnkle"))
+COCO_18 = KeypointSkeleton("coco-18", COCO18_KEYPOINTS, COCO18_TO_CANONICAL, "Nose",
+                           ("LAnkle", "RAnkle"))
+COCO_17 = KeypointSkeleton("coco-17", COCO17_KEYPOINTS, COCO17_TO_CANONICAL, "nose",
+                           ("left_ankle", "right_ankle"))
+COCO_WHOLEBODY = KeypointSkeleton("coco-wholebody-133", COCO_WHOLEBODY_KEYPOINTS,
+                                  COCO_WHOLEBODY_TO_CANONICAL, "nose",
+                                  ("left_ankle", "right_ankle"))
+HALPE_26 = KeypointSkeleton("halpe-26", HALPE26_KEYPOINTS, HALPE26_TO_CANONICAL, "nose",
+                            ("left_ankle", "right_ankle"))
+
+OPENPOSE_SKELETONS: Final[dict[int, KeypointSkeleton]] = {25: BODY_25, 18: COCO_18}
+"""The skeletons an OpenPose file may hold, by keypoint count."""
+MMPOSE_SKELETONS: Final[dict[int, KeypointSkeleton]] = {
+    17: COCO_17, 26: HALPE_26, 133: COCO_WHOLEBODY,
+}
+"""The skeletons an MMPose file may hold, by keypoint count."""

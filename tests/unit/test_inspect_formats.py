@@ -179,7 +179,7 @@ def test_generic_csv_with_landmark_names_is_not_mediapipe(tmp_path: Path) -> Non
 
 def test_mediapipe_csv_header_cut_by_the_sniffer_is_still_detected(tmp_path: Path) -> None:
     from sportsgpt.tools.io import detect_format
-    from sportsgpt.tools.io.keypoints import sniff_mediapipe
+    from sportsgpt.tools.io.mediapipe import sniff_mediapipe
     from sportsgpt.tools.skeleton import MEDIAPIPE_LANDMARKS
 
     cols = ["frame", "timestamp_ms"] + [f"{lm}_{a}" for lm in MEDIAPIPE_LANDMARKS

@@ -14,25 +14,20 @@ from hypothesis import strategies as st
 
 from sportsgpt.core.errors import MotionFileError, SportsGPTError
 from sportsgpt.tools.io import detect_format
-from sportsgpt.tools.io.keypoints import (
+from sportsgpt.tools.io.mediapipe import read_mediapipe, sniff_mediapipe
+from sportsgpt.tools.io.mmpose import read_mmpose, sniff_mmpose
+from sportsgpt.tools.io.openpose import read_openpose, sniff_openpose
+from sportsgpt.tools.io.pose2d import NOSE_TO_ANKLE_FRACTION, estimate_pixel_height, track_person
+from sportsgpt.tools.motion import MotionSequence
+from sportsgpt.tools.skeleton import (
     BODY_25,
     COCO_17,
     COCO_18,
     COCO_WHOLEBODY,
     HALPE_26,
     MEDIAPIPE_33,
-    NOSE_TO_ANKLE_FRACTION,
     KeypointSkeleton,
-    estimate_pixel_height,
-    read_mediapipe,
-    read_mmpose,
-    read_openpose,
-    sniff_mediapipe,
-    sniff_mmpose,
-    sniff_openpose,
-    track_person,
 )
-from sportsgpt.tools.motion import MotionSequence
 
 FUZZ = settings(max_examples=60, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
