@@ -39,8 +39,17 @@ from sportsgpt.core.errors import MissingJointError, MotionDataError
 
 FloatArray = npt.NDArray[np.float64]
 
+MIN_FPS = 1.0
+"""Lowest frame rate accepted, in Hz.
+
+Human movement happens at 0.5-15 Hz (a jump's flight lasts 0.3-0.8 s, a squat 1-4 s);
+below 1 Hz a recording samples fewer than one frame per phase, so no event, angle
+velocity or timing metric can be measured. A rate that low is a wrong flag (a period
+given in seconds, a typo), not a recording, and every path refuses it here.
+"""
+
 MAX_FPS = 10_000.0
-"""Highest frame rate accepted (high-speed cameras reach a few kHz)."""
+"""Highest frame rate accepted, in Hz (high-speed cameras for sport reach a few kHz)."""
 
 Units = Literal["m", "px"]
 View = Literal["3d", "sagittal", "frontal", "unknown"]
@@ -82,8 +91,9 @@ class SourceInfo(BaseModel):
 
 
 def _check_fps(fps: float) -> float:
-    if not np.isfinite(fps) or fps <= 0 or fps > MAX_FPS:
-        raise MotionDataError(f"fps must be a finite number in (0, {MAX_FPS:g}], got {fps!r}")
+    if not np.isfinite(fps) or not MIN_FPS <= fps <= MAX_FPS:
+        raise MotionDataError(f"fps must be a finite number from {MIN_FPS:g} to {MAX_FPS:g} Hz "
+                              f"(a human movement recording), got {fps!r}")
     return float(fps)
 
 

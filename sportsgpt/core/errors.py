@@ -76,3 +76,65 @@ class MissingDependencyError(SportsGPTError, ImportError):
 
 class SettingsError(SportsGPTError, ValueError):
     """A setting (environment variable or option) holds a value that is not allowed."""
+
+
+class InputTooLargeError(MotionFileError):
+    """An input larger than the configured limits, refused before it is read into memory.
+
+    Attributes:
+        found: what was found (e.g. "header declares 10000000 frames x 40 joints x 3").
+        limit: the limit it exceeds, in the same words.
+        setting: the environment variable that raises the limit.
+    """
+
+    def __init__(self, path: str | Path | None, found: str, limit: str, setting: str, *,
+                 line: int | None = None, field: str | None = None) -> None:
+        self.found = found
+        self.limit = limit
+        self.setting = setting
+        super().__init__(path, f"{found}, above the limit of {limit} (raise it with {setting})",
+                         line=line, field=field)
+
+
+READER_OPTIONS: dict[str, str] = {
+    "fps": "the frame rate in Hz",
+    "asf": "the ASF skeleton file",
+    "subject_height_m": "the subject's height in metres",
+    "image_size": "the image size (width, height) in pixels",
+    "joints": "the joint names, in array order",
+    "units": "the length units",
+    "format": "the file format",
+}
+"""Reader options a :class:`MissingReaderOptionError` may name, with what each one holds."""
+
+
+def reader_option_hint(option: str) -> str:
+    """How a library message points at a reader option: ``(reader option 'fps')``.
+
+    Front ends find this exact form in a message and put their own spelling in its
+    place (the CLI writes ``(--fps HZ)``), so messages stay front-end neutral.
+    """
+    if option not in READER_OPTIONS:
+        raise ValueError(f"unknown reader option {option!r}; known: {sorted(READER_OPTIONS)}")
+    return f"(reader option {option!r})"
+
+
+class MissingReaderOptionError(MotionFileError):
+    """The file lacks something a reader option supplies (frame rate, skeleton, ...).
+
+    Front-end neutral: the message names the reader option (``fps``); a front end
+    rewrites the hint in its own terms from :attr:`option` (the CLI says ``--fps HZ``).
+
+    Attributes:
+        option: the reader option that supplies what is missing (a key of
+            :data:`READER_OPTIONS`).
+        problem: what is missing or wrong, without the hint.
+    """
+
+    def __init__(self, path: str | Path | None, problem: str, option: str, *,
+                 line: int | None = None, field: str | None = None) -> None:
+        hint = reader_option_hint(option)
+        self.option = option
+        self.problem = problem
+        super().__init__(path, f"{problem}: give {READER_OPTIONS[option]} {hint}",
+                         line=line, field=field)

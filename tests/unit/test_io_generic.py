@@ -113,7 +113,7 @@ def test_csv_comments_and_frame_column_are_skipped(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("text", "needle", "line"), [
-    ("a_x,a_y\n1,2\n", "pass fps=", None),
+    ("a_x,a_y\n1,2\n", "reader option 'fps'", None),
     ("time,a_x,a_y\n0,1,2\n0.1,1,2\n0.35,1,2\n", "not uniform", None),
     ("time,a_x,a_y\n0,1,2\n0,1,2\n", "do not increase", None),
     ("time,a_x,a_y,speed\n0,1,2,3\n", "speed", 1),
@@ -230,8 +230,8 @@ def test_npy_2d_pixels(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("options", "needle"), [
-    ({"joints": ["a", "b", "c"]}, "pass fps="),
-    ({"fps": 30}, "pass joints="),
+    ({"joints": ["a", "b", "c"]}, "reader option 'fps'"),
+    ({"fps": 30}, "reader option 'joints'"),
     ({"fps": 30, "joints": ["a", "b"]}, "2 joint names for 3"),
     ({"fps": 30, "joints": ["a", "a", "b"]}, "unique"),
     ({"fps": 30, "joints": 5}, "sequence of strings"),
@@ -334,8 +334,8 @@ def test_npz_options_fill_and_override(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("arrays", "options", "needle"), [
-    ({"positions": np.zeros((2, 1, 3)), "joint_names": np.array(["a"])}, {}, "pass fps="),
-    ({"positions": np.zeros((2, 1, 3)), "fps": 30}, {}, "pass joints="),
+    ({"positions": np.zeros((2, 1, 3)), "joint_names": np.array(["a"])}, {}, "reader option 'fps'"),
+    ({"positions": np.zeros((2, 1, 3)), "fps": 30}, {}, "reader option 'joints'"),
     ({"joint_names": np.array(["a"]), "fps": 30}, {}, "no 'positions'"),
     ({"positions": np.zeros((2, 1, 3)), "joints": np.array([1]), "fps": 30}, {}, "string"),
     ({"positions": np.zeros((2, 1, 3)), "joints": np.array(["a"]), "fps": 0.0}, {}, "frame"),

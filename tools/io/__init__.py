@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sportsgpt.core.errors import FormatDetectionError, MotionFileError
-from sportsgpt.tools.io._common import check_file, read_head
+from sportsgpt.core.errors import FormatDetectionError, MotionFileError, reader_option_hint
+from sportsgpt.core.settings import InputLimits
+from sportsgpt.tools.io._common import check_file, check_gzip_size, is_gzip, read_head
 from sportsgpt.tools.motion import AngleSequence, MotionSequence
 
 Motion = MotionSequence | AngleSequence
@@ -47,15 +48,24 @@ class FormatSpec:
         """Whether the first bytes of a file look like this format."""
         return bool(self._attr(self.sniffer)(head))
 
-    def read(self, path: Path, **options: Any) -> Motion:
-        """Read a file of this format."""
+    def read(self, path: Path, *, limits: InputLimits | None = None, **options: Any) -> Motion:
+        """Read a file of this format, within ``limits`` (default :class:`InputLimits`).
+
+        A reader that takes ``limits`` checks them itself (inflated size, declared
+        array sizes); for one that does not, a gzip file is measured here first.
+        """
+        lim = limits or InputLimits()
         fn = self._attr(self.reader)
         params = inspect.signature(fn).parameters
-        unknown = sorted(set(options) - set(params))
-        if unknown:
-            accepted = [p for p in params if p != "path"]
-            raise MotionFileError(path, f"option(s) {unknown} do not apply to {self.name} "
-                                        f"files (accepted: {accepted})")
+        unknown = sorted(set(options) - set(params) - {"limits"})
+        if unknown or "limits" in options:
+            accepted = [p for p in params if p not in ("path", "limits")]
+            raise MotionFileError(path, f"option(s) {unknown or ['limits']} do not apply to "
+                                        f"{self.name} files (accepted: {accepted})")
+        if "limits" in params:
+            options["limits"] = lim
+        elif path.is_file() and is_gzip(path):
+            check_gzip_size(path, lim)
         result: Motion = fn(path, **options)
         return result
 
@@ -89,14 +99,14 @@ def _extensions(path: Path) -> list[str]:
     return suffixes[-1:] + ([suffixes[-2]] if len(suffixes) >= 2 else [])
 
 
-def detect_format(path: str | Path) -> FormatSpec:
+def detect_format(path: str | Path, *, limits: InputLimits | None = None) -> FormatSpec:
     """Find the format of a file (or of a folder of per-frame keypoint JSON)."""
     path = Path(path)
     if path.is_dir():
         if any(path.glob("*.json")):
             return FORMATS["openpose"]
         raise FormatDetectionError(path, "a folder, but it holds no per-frame .json files")
-    check_file(path)
+    check_file(path, limits)
     head = read_head(path)
     exts = _extensions(path)
     by_ext = [s for s in FORMATS.values() if any(e in s.extensions for e in exts)]
@@ -107,27 +117,39 @@ def detect_format(path: str | Path) -> FormatSpec:
         if spec not in by_ext and spec.sniff(head):
             return spec
     known = sorted({e for s in FORMATS.values() for e in s.extensions})
-    raise FormatDetectionError(path, f"unrecognised format (extensions known: {known}); "
-                                     "pass format= to choose a reader")
+    raise FormatDetectionError(path, f"unrecognised format (extensions known: {known}): "
+                                     f"name the reader {reader_option_hint('format')}")
 
 
-def read_motion(path: str | Path, format: str | None = None, **options: Any) -> Motion:
+def read_motion(path: str | Path, format: str | None = None, *,
+                limits: InputLimits | None = None, **options: Any) -> Motion:
     """Read a motion file into a :class:`MotionSequence` or :class:`AngleSequence`.
 
     Args:
         path: the file (or a folder of OpenPose per-frame JSON files).
         format: a key of :data:`FORMATS` to skip detection.
+        limits: input size limits (``Settings.limits``; default :class:`InputLimits`),
+            checked before the data is read: size on disk, inflated size of gzip
+            input (inflated with a cap, never whole), and the array sizes that
+            ``.npy``/``.npz``/C3D/TRC/BVH headers declare.
         **options: reader options (e.g. ``asf=`` for AMC, ``fps=`` where a file
             has no frame rate, ``subject_height_m=`` for pixel keypoints).
+
+    Raises:
+        InputTooLargeError: the input is above ``limits`` (names the setting to raise).
+        MotionFileError: the file cannot be read (names the file and the line or field).
     """
     path = Path(path)
+    lim = limits or InputLimits()
+    if not path.is_dir():
+        check_file(path, lim)
     if format is None:
-        spec = detect_format(path)
+        spec = detect_format(path, limits=lim)
     elif format in FORMATS:
         spec = FORMATS[format]
     else:
         raise FormatDetectionError(path, f"unknown format {format!r}; known: {sorted(FORMATS)}")
-    return spec.read(path, **options)
+    return spec.read(path, limits=lim, **options)
 
 
 __all__ = ["FORMATS", "FormatSpec", "Motion", "detect_format", "read_motion"]

@@ -11,12 +11,24 @@ from typing import Literal
 
 import numpy as np
 
-from sportsgpt.core.errors import MotionFileError
-from sportsgpt.tools.motion import FloatArray, MotionSequence, SourceInfo, Units, View
+from sportsgpt.core.errors import InputTooLargeError, MotionFileError
+from sportsgpt.core.settings import MAX_FILE_MB_ENV, MAX_SAMPLES_ENV, InputLimits
+from sportsgpt.tools.motion import (
+    MAX_FPS,
+    MIN_FPS,
+    FloatArray,
+    MotionSequence,
+    SourceInfo,
+    Units,
+    View,
+)
 from sportsgpt.tools.skeleton import canonical_order
 
-MAX_FILE_BYTES = 2 * 1024**3
-"""Refuse files larger than this (2 GiB) before reading them."""
+DEFAULT_LIMITS = InputLimits()
+"""The limits a reader applies when its caller gives none (the settings' defaults)."""
+
+_GZIP_CHUNK = 1 << 18
+"""Bytes inflated per step when a gzip stream is only measured (256 KiB)."""
 
 MAX_DECLARED_FRAMES = 10_000_000
 """A header declaring more frames than this is treated as corrupt."""
@@ -25,8 +37,40 @@ HEAD_BYTES = 4096
 """How much of a file format sniffers look at."""
 
 
-def check_file(path: Path) -> Path:
-    """Check a path is a readable regular file of sane size; return it resolved."""
+def _mb(n_bytes: int) -> str:
+    return f"{n_bytes / (1024 * 1024):.4g} MB"
+
+
+def too_many_bytes(path: Path, found: str, limits: InputLimits, *,
+                   field: str | None = None) -> InputTooLargeError:
+    """The error for content above ``limits.max_file_bytes`` (names the setting)."""
+    return InputTooLargeError(path, found, f"{_mb(limits.max_file_bytes)} "
+                                           f"({limits.max_file_bytes} bytes)", MAX_FILE_MB_ENV,
+                              field=field)
+
+
+def check_samples(path: Path, dims: Sequence[int], what: str, limits: InputLimits | None, *,
+                  line: int | None = None, field: str | None = None) -> None:
+    """Refuse an array whose declared ``dims`` hold more than ``limits.max_samples`` values.
+
+    Call it with the sizes a header declares, before anything of that size is allocated.
+    """
+    lim = limits or DEFAULT_LIMITS
+    n = math.prod(int(d) for d in dims)
+    if n > lim.max_samples:
+        shape = " x ".join(str(int(d)) for d in dims)
+        raise InputTooLargeError(path, f"{what} declares shape {shape} = {n} values",
+                                 f"{lim.max_samples} values", MAX_SAMPLES_ENV,
+                                 line=line, field=field)
+
+
+def check_file(path: Path, limits: InputLimits | None = None) -> Path:
+    """Check a path is a readable regular file within the size limit; return it.
+
+    Raises:
+        MotionFileError: missing, unreadable, not a regular file, or empty.
+        InputTooLargeError: larger on disk than ``limits.max_file_bytes``.
+    """
     try:
         st = path.stat()
     except FileNotFoundError:
@@ -37,10 +81,48 @@ def check_file(path: Path) -> Path:
         raise MotionFileError(path, "not a regular file")
     if st.st_size == 0:
         raise MotionFileError(path, "file is empty")
-    if st.st_size > MAX_FILE_BYTES:
-        raise MotionFileError(path, f"file is {st.st_size} bytes, above the "
-                                    f"{MAX_FILE_BYTES} byte limit")
+    lim = limits or DEFAULT_LIMITS
+    if st.st_size > lim.max_file_bytes:
+        raise too_many_bytes(path, f"file is {_mb(st.st_size)} ({st.st_size} bytes) on disk",
+                             lim)
     return path
+
+
+def is_gzip(path: Path) -> bool:
+    """Whether a file starts with the gzip magic (False when it cannot be read)."""
+    try:
+        with path.open("rb") as fh:
+            return fh.read(len(GZIP_MAGIC)) == GZIP_MAGIC
+    except OSError:
+        return False
+
+
+def _gunzip_capped(path: Path, cap: int, limits: InputLimits) -> bytes:
+    """Inflate a gzip file, stopping with an error as soon as it passes ``cap`` bytes."""
+    with gzip.open(path, "rb") as gz:
+        raw = gz.read(cap + 1)
+    if len(raw) > cap:
+        raise too_many_bytes(path, f"gzip content inflates to more than {_mb(cap)}", limits)
+    return raw
+
+
+def check_gzip_size(path: Path, limits: InputLimits | None = None) -> None:
+    """Measure a gzip stream chunk by chunk (memory: one chunk); refuse it past the cap.
+
+    For readers that inflate the file themselves: the stream is decompressed once and
+    thrown away, stopping at the first chunk that passes ``limits.max_file_bytes``.
+    """
+    lim = limits or DEFAULT_LIMITS
+    total = 0
+    try:
+        with gzip.open(path, "rb") as gz:
+            while chunk := gz.read(_GZIP_CHUNK):
+                total += len(chunk)
+                if total > lim.max_file_bytes:
+                    raise too_many_bytes(path, "gzip content inflates to more than "
+                                               f"{_mb(lim.max_file_bytes)}", lim)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise MotionFileError(path, f"cannot read file: {exc}") from None
 
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -59,23 +141,29 @@ def read_head(path: Path, n: int = HEAD_BYTES) -> bytes:
         return b""
 
 
-def read_bytes(path: Path) -> bytes:
-    """Whole file as bytes, gunzipped when it starts with the gzip magic."""
-    check_file(path)
+def read_bytes(path: Path, limits: InputLimits | None = None) -> bytes:
+    """Whole file as bytes, gunzipped when it starts with the gzip magic.
+
+    The size on disk and the inflated size are both held to ``limits.max_file_bytes``;
+    a gzip stream is inflated with that cap and never past it.
+
+    Raises:
+        MotionFileError: unreadable or corrupt file.
+        InputTooLargeError: the file or its inflated content is above the limit.
+    """
+    lim = limits or DEFAULT_LIMITS
+    check_file(path, lim)
     try:
-        raw = path.read_bytes()
-        if raw.startswith(GZIP_MAGIC):
-            raw = gzip.decompress(raw)
+        if is_gzip(path):
+            return _gunzip_capped(path, lim.max_file_bytes, lim)
+        return path.read_bytes()
     except (OSError, EOFError, zlib.error) as exc:
         raise MotionFileError(path, f"cannot read file: {exc}") from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise MotionFileError(path, "decompressed content above the size limit")
-    return raw
 
 
-def read_text(path: Path) -> str:
+def read_text(path: Path, limits: InputLimits | None = None) -> str:
     """Whole file as text (UTF-8, falling back to Latin-1 for legacy headers)."""
-    raw = read_bytes(path)
+    raw = read_bytes(path, limits)
     if b"\x00" in raw[:HEAD_BYTES]:
         raise MotionFileError(path, "binary content where text was expected")
     try:
@@ -98,9 +186,10 @@ def parse_float(token: str, path: Path, *, line: int | None = None,
 
 
 def check_fps(fps: float, path: Path, *, field: str = "fps", line: int | None = None) -> float:
-    """Validate a frame rate read from a file (finite, in (0, 10 kHz])."""
-    if not math.isfinite(fps) or fps <= 0 or fps > 10_000:
-        raise MotionFileError(path, f"implausible frame rate {fps!r} Hz", line=line, field=field)
+    """Validate a frame rate (finite, in [MIN_FPS, MAX_FPS]: see :mod:`sportsgpt.tools.motion`)."""
+    if not math.isfinite(fps) or not MIN_FPS <= fps <= MAX_FPS:
+        raise MotionFileError(path, f"implausible frame rate {fps!r} Hz (expected "
+                                    f"{MIN_FPS:g} to {MAX_FPS:g} Hz)", line=line, field=field)
     return float(fps)
 
 

@@ -49,11 +49,13 @@ from pathlib import Path
 import numpy as np
 
 from sportsgpt.core.errors import MotionFileError
+from sportsgpt.core.settings import InputLimits
 from sportsgpt.tools.io._common import (
     MAX_DECLARED_FRAMES,
     build_motion,
     check_file,
     check_fps,
+    check_samples,
     map_to_canonical,
     parse_float,
     read_text,
@@ -299,14 +301,19 @@ def _parse_values(lines: list[str], start: int, n_frames: int, n_channels: int,
     return arr
 
 
-def parse_bvh(path: Path) -> BvhData:
+def parse_bvh(path: Path, limits: InputLimits | None = None) -> BvhData:
     """Parse a BVH file's hierarchy and motion data (no kinematics).
+
+    The declared ``Frames:`` times the hierarchy's points x 3 (the positions forward
+    kinematics will allocate) and times its channels (the values table) are checked
+    against ``limits.max_samples`` before the data lines are parsed.
 
     Raises:
         MotionFileError: naming the line of anything malformed.
+        InputTooLargeError: the file, or the arrays its header declares, above the limits.
     """
     path = Path(path)
-    lines = read_text(path).splitlines()
+    lines = read_text(path, limits).splitlines()
     parser = _HierarchyParser(path)
     first = next((k for k, ln in enumerate(lines) if ln.strip()), len(lines))
     if first == len(lines) or lines[first].strip().upper() != "HIERARCHY":
@@ -328,6 +335,9 @@ def parse_bvh(path: Path) -> BvhData:
     if n_channels == 0:
         raise MotionFileError(path, "the hierarchy declares no CHANNELS", line=motion + 1)
     n_frames, frame_time, fi, ti = _parse_motion_header(lines, motion + 1, path)
+    for dims, what in (((n_frames, len(joints), 3), "Frames x points x 3"),
+                       ((n_frames, n_channels), "Frames x channels")):
+        check_samples(path, dims, f"the header ({what})", limits, line=fi + 1, field="Frames")
     values = _parse_values(lines, ti + 1, n_frames, n_channels, fi + 1, path)
     return BvhData(path=str(path), joints=joints, frame_time=frame_time, values=values,
                    frame_time_line=ti + 1)
@@ -503,7 +513,8 @@ def _fps(data: BvhData, path: Path) -> tuple[float, str | None]:
 
 def read(path: Path, *, scale: float | None = None, units: str = "auto",
          joint_map: dict[str, str] | None = None, up_axis: str = "y",
-         keep_source_joints: bool = False) -> MotionSequence:
+         keep_source_joints: bool = False,
+         limits: InputLimits | None = None) -> MotionSequence:
     """Read a BVH file into canonical joint positions in metres, Y up.
 
     Args:
@@ -516,13 +527,14 @@ def read(path: Path, *, scale: float | None = None, units: str = "auto",
         up_axis: ``"y"`` (BVH's usual convention) or ``"z"`` for Z-up files.
         keep_source_joints: also keep the points with no canonical equivalent,
             named ``bvh:<joint>`` (e.g. ``bvh:LeftHandIndex1``).
+        limits: input size limits (file size; declared frames, see :func:`parse_bvh`).
     """
-    path = check_file(Path(path))
+    path = check_file(Path(path), limits)
     up = up_axis.lower()
     if up not in ("y", "z"):
         raise MotionFileError(path, f"up_axis must be 'y' or 'z', got {up_axis!r}",
                               field="up_axis")
-    data = parse_bvh(path)
+    data = parse_bvh(path, limits)
     fps, fps_note = _fps(data, path)
     metres, unit_label, unit_note = _scale(data, path, scale, units)
     names, pos = forward_kinematics(data)

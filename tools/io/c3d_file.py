@@ -34,10 +34,12 @@ from typing import Any, Final
 import numpy as np
 
 from sportsgpt.core.errors import MissingDependencyError, MotionFileError
+from sportsgpt.core.settings import InputLimits
 from sportsgpt.tools.io._common import (
     MAX_DECLARED_FRAMES,
     build_motion,
     check_fps,
+    check_samples,
     read_bytes,
 )
 from sportsgpt.tools.io.trc import markers_to_joints
@@ -106,13 +108,13 @@ _PARAMS: Final[tuple[str, ...]] = ("POINT:UNITS", "POINT:X_SCREEN", "POINT:Y_SCR
                                     *(f"POINT:LABELS{k if k > 1 else ''}" for k in range(1, 100)))
 
 
-def _open(path: Path) -> tuple[Any, float, int, int, dict[str, Any]]:
+def _open(path: Path, limits: InputLimits | None) -> tuple[Any, float, int, int, dict[str, Any]]:
     """Parse header and parameters: reader, rate, points per frame, frames, parameters."""
     try:
         import c3d
     except ImportError:
         raise MissingDependencyError("c3d", "c3d", "reading C3D files") from None
-    handle = io.BytesIO(read_bytes(path))  # in memory: huge declared reads cannot allocate
+    handle = io.BytesIO(read_bytes(path, limits))  # in memory: huge declared reads cannot allocate
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -135,13 +137,15 @@ def _frames(reader: Any, path: Path) -> list[FloatArray]:
         raise _corrupt(path, exc) from None
 
 
-def _load(path: Path) -> RawC3D:
+def _load(path: Path, limits: InputLimits | None) -> RawC3D:
     """Read the file with the ``c3d`` package; its failures become MotionFileError."""
-    reader, rate, used, declared, params = _open(path)
+    reader, rate, used, declared, params = _open(path, limits)
     if used == 0:
         raise MotionFileError(path, "no 3D points (POINT:USED = 0)", field="POINT:USED")
     if not 0 < declared <= MAX_DECLARED_FRAMES:
         raise MotionFileError(path, f"implausible frame count {declared}", field="POINT:FRAMES")
+    check_samples(path, (declared, used, 4), "the header (frames x POINT:USED x 4)", limits,
+                  field="POINT:FRAMES")
     strings = {name: _strings(p, path, name) for name, p in params.items() if p is not None}
     labels = [lab for name in _PARAMS if name.startswith("POINT:LABELS")
               for lab in strings.get(name, [])]
@@ -214,20 +218,24 @@ def _label_list(labels: list[str], n: int) -> tuple[list[str], list[str]]:
     return [lab or f"point{i + 1}" for i, lab in enumerate(out)], notes
 
 
-def read(path: Path, *, keep_markers: bool = False) -> MotionSequence:
+def read(path: Path, *, keep_markers: bool = False,
+         limits: InputLimits | None = None) -> MotionSequence:
     """Read a C3D file's 3D points into canonical joints (metres, Y up).
 
     Args:
         path: the ``.c3d`` file.
         keep_markers: also keep markers that are not joints, as ``marker:<label>``.
+        limits: input size limits; the header's frames x points x 4 is checked
+            against them before any frame is decoded.
 
     Raises:
         MissingDependencyError: the ``c3d`` package is not installed.
+        InputTooLargeError: the file, or the array its header declares, is above the limits.
         MotionFileError: corrupt or truncated file, unknown units or axes, or
             no point that maps to a joint.
     """
     path = Path(path)
-    raw = _load(path)
+    raw = _load(path, limits)
     fps = check_fps(raw.rate, path, field="POINT:RATE")
     if raw.points.shape[0] < raw.declared_frames:
         raise MotionFileError(path, f"data section holds {raw.points.shape[0]} of the "

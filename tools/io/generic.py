@@ -62,17 +62,20 @@ from typing import IO, Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from sportsgpt.core.errors import MotionFileError
+from sportsgpt.core.errors import MissingReaderOptionError, MotionFileError
+from sportsgpt.core.settings import InputLimits
 from sportsgpt.tools.io._common import (
+    DEFAULT_LIMITS,
     MAX_DECLARED_FRAMES,
-    MAX_FILE_BYTES,
     build_motion,
     check_file,
     check_fps,
+    check_samples,
     check_view_2d,
     map_to_canonical,
     parse_float,
     read_text,
+    too_many_bytes,
     z_up_to_y_up,
 )
 from sportsgpt.tools.motion import FloatArray, MotionSequence, Units, View
@@ -141,7 +144,8 @@ def fps_from_times(times_s: FloatArray, path: Path, *, field: str,
         100.0
     """
     if times_s.size < 2:
-        raise MotionFileError(path, "one frame cannot give a frame rate: pass fps=", field=field)
+        raise MissingReaderOptionError(path, "one frame cannot give a frame rate", "fps",
+                                       field=field)
     if not np.isfinite(times_s).all():
         bad = int(np.flatnonzero(~np.isfinite(times_s))[0])
         raise MotionFileError(path, f"time stamp of frame {bad} is missing or not finite",
@@ -159,9 +163,9 @@ def fps_from_times(times_s: FloatArray, path: Path, *, field: str,
     deviation = np.abs(times_s - grid)
     if deviation.max() > 0.25 * dt + rounding_s:
         bad = int(np.argmax(deviation))
-        raise MotionFileError(
+        raise MissingReaderOptionError(
             path, f"time stamps are not uniform (frame {bad} is {deviation[bad]:.4g} s off a "
-                  f"{dt:.4g} s grid); resample the data or pass fps=", field=field)
+                  f"{dt:.4g} s grid): resample the data, or", "fps", field=field)
     return check_fps(1.0 / dt, path, field=field)
 
 
@@ -356,8 +360,9 @@ def _fast_body(text: str, header_line: int, delim: str, n_cols: int) -> FloatArr
     return table
 
 
-def _csv_table(path: Path) -> tuple[_CsvLayout, FloatArray, FloatArray | None]:
-    text = read_text(path)
+def _csv_table(path: Path, limits: InputLimits | None
+               ) -> tuple[_CsvLayout, FloatArray, FloatArray | None]:
+    text = read_text(path, limits)
     delim = csv_delimiter(text)
     rows = iter_csv_rows(text, path, delim)
     try:
@@ -390,7 +395,7 @@ def _csv_table(path: Path) -> tuple[_CsvLayout, FloatArray, FloatArray | None]:
 
 
 def read_csv(path: Path, *, fps: float | None = None, units: str = "m", up_axis: str = "y",
-             view: str = "unknown") -> MotionSequence:
+             view: str = "unknown", limits: InputLimits | None = None) -> MotionSequence:
     """Read a generic positions CSV (layout in the module docstring).
 
     Args:
@@ -400,9 +405,10 @@ def read_csv(path: Path, *, fps: float | None = None, units: str = "m", up_axis:
         units: ``m``, ``cm``, ``mm`` or (2D) ``px``.
         up_axis: ``y`` or (3D) ``z``.
         view: for 2D data, ``sagittal``, ``frontal`` or ``unknown``.
+        limits: input size limits (default :class:`InputLimits`).
     """
     path = Path(path)
-    layout, values, times = _csv_table(path)
+    layout, values, times = _csv_table(path, limits)
     notes: list[str] = []
     if fps is not None:
         rate = _check_option_fps(fps, path)
@@ -411,7 +417,7 @@ def read_csv(path: Path, *, fps: float | None = None, units: str = "m", up_axis:
     elif times is not None:
         rate = fps_from_times(times, path, field="time")
     else:
-        raise MotionFileError(path, "the file has no time column: pass fps=", field="fps")
+        raise MissingReaderOptionError(path, "the file has no time column", "fps", field="fps")
     return _finish(path, _ArrayMotion(values, layout.joints, rate, units, up_axis, view,
                                       notes=tuple(notes)), "csv")
 
@@ -435,8 +441,13 @@ class _NpyHeader:
     nbytes: int
 
 
-def _npy_header(fp: IO[bytes], path: Path, available: int, what: str) -> _NpyHeader:
-    """Parse a ``.npy`` header and check the data it declares fits in ``available`` bytes."""
+def _npy_header(fp: IO[bytes], path: Path, available: int, what: str,
+                limits: InputLimits | None) -> _NpyHeader:
+    """Parse a ``.npy`` header and check the array it declares, without reading the data.
+
+    The declared shape is held to ``limits.max_samples`` first, then its bytes to
+    ``available`` (what the file or archive member really holds).
+    """
     try:
         version = np.lib.format.read_magic(fp)
         if version == (1, 0):
@@ -454,6 +465,7 @@ def _npy_header(fp: IO[bytes], path: Path, available: int, what: str) -> _NpyHea
         raise MotionFileError(path, f"negative dimension in shape {shape}", field=what)
     if dtype.hasobject or dtype.kind not in "fiuUS":
         raise MotionFileError(path, f"unsupported array dtype {dtype}", field=what)
+    check_samples(path, shape, f"the {what!r} array header", limits, field=what)
     nbytes = math.prod(shape) * dtype.itemsize
     if nbytes > available - header_len:
         raise MotionFileError(path, f"header declares shape {shape} ({nbytes} bytes) but only "
@@ -490,7 +502,8 @@ def _joint_names(joints: object, path: Path, n: int, field: str) -> tuple[str, .
 
 
 def read_npy(path: Path, *, fps: float | None = None, joints: Sequence[str] | str | None = None,
-             units: str = "m", up_axis: str = "y", view: str = "unknown") -> MotionSequence:
+             units: str = "m", up_axis: str = "y", view: str = "unknown",
+             limits: InputLimits | None = None) -> MotionSequence:
     """Read a ``(T, J, D)`` NumPy array; ``fps`` and ``joints`` are required.
 
     Args:
@@ -501,17 +514,18 @@ def read_npy(path: Path, *, fps: float | None = None, joints: Sequence[str] | st
         units: ``m``, ``cm``, ``mm`` or (2D) ``px``.
         up_axis: ``y`` or (3D) ``z``.
         view: for 2D data, ``sagittal``, ``frontal`` or ``unknown``.
+        limits: input size limits, checked on the array header before loading.
     """
-    path = check_file(Path(path))
+    path = check_file(Path(path), limits)
     if fps is None:
-        raise MotionFileError(path, ".npy files hold no frame rate: pass fps=", field="fps")
+        raise MissingReaderOptionError(path, ".npy files hold no frame rate", "fps", field="fps")
     if joints is None:
-        raise MotionFileError(path, ".npy files hold no joint names: pass joints=[...]",
-                              field="joints")
+        raise MissingReaderOptionError(path, ".npy files hold no joint names", "joints",
+                                       field="joints")
     rate = _check_option_fps(fps, path)
     try:
         with path.open("rb") as fp:
-            hdr = _npy_header(fp, path, path.stat().st_size, "positions")
+            hdr = _npy_header(fp, path, path.stat().st_size, "positions", limits)
     except OSError as exc:
         raise MotionFileError(path, f"cannot read file: {exc.strerror}") from None
     _check_positions_header(hdr, path)
@@ -524,8 +538,8 @@ def read_npy(path: Path, *, fps: float | None = None, joints: Sequence[str] | st
                                       up_axis, view), "npy")
 
 
-def _npz_headers(path: Path) -> dict[str, _NpyHeader]:
-    """Check every ``.npy`` member's header against its size before loading."""
+def _npz_headers(path: Path, limits: InputLimits) -> dict[str, _NpyHeader]:
+    """Check every ``.npy`` member's header against its size and the limits before loading."""
     headers: dict[str, _NpyHeader] = {}
     try:
         with zipfile.ZipFile(path) as zf:
@@ -533,11 +547,11 @@ def _npz_headers(path: Path) -> dict[str, _NpyHeader]:
                 if not info.filename.endswith(".npy"):
                     continue
                 key = info.filename.removesuffix(".npy")
-                if info.file_size > MAX_FILE_BYTES:
-                    raise MotionFileError(path, f"member of {info.file_size} bytes is above the "
-                                                "size limit", field=key)
+                if info.file_size > limits.max_file_bytes:
+                    raise too_many_bytes(path, f"archive member {info.filename!r} inflates to "
+                                               f"{info.file_size} bytes", limits, field=key)
                 with zf.open(info) as fp:
-                    headers[key] = _npy_header(fp, path, info.file_size, key)
+                    headers[key] = _npy_header(fp, path, info.file_size, key, limits)
     except MotionFileError:
         raise
     except _NUMPY_ERRORS as exc:
@@ -560,9 +574,10 @@ def _npz_scalar(value: npt.NDArray[Any], path: Path, key: str) -> float:
     return float(value.reshape(()))
 
 
-def _npz_arrays(path: Path) -> dict[str, npt.NDArray[Any]]:
-    check_file(path)
-    headers = _npz_headers(path)
+def _npz_arrays(path: Path, limits: InputLimits | None) -> dict[str, npt.NDArray[Any]]:
+    lim = limits or DEFAULT_LIMITS
+    check_file(path, lim)
+    headers = _npz_headers(path, lim)
     if "positions" not in headers:
         raise MotionFileError(path, f"no 'positions' array (keys: {sorted(headers)})",
                               field="positions")
@@ -597,7 +612,7 @@ def _npz_confidence(arrays: Mapping[str, npt.NDArray[Any]], path: Path,
 
 def read_npz(path: Path, *, fps: float | None = None, joints: Sequence[str] | str | None = None,
              units: str | None = None, up_axis: str | None = None,
-             view: str = "unknown") -> MotionSequence:
+             view: str = "unknown", limits: InputLimits | None = None) -> MotionSequence:
     """Read a NumPy archive of positions (keys in the module docstring).
 
     Args:
@@ -608,9 +623,10 @@ def read_npz(path: Path, *, fps: float | None = None, joints: Sequence[str] | st
         units: replaces the archive's ``units`` (default ``m``).
         up_axis: replaces the archive's ``up_axis`` (default ``y``).
         view: for 2D data, ``sagittal``, ``frontal`` or ``unknown``.
+        limits: input size limits, checked on the member headers before loading.
     """
     path = Path(path)
-    arrays = _npz_arrays(path)
+    arrays = _npz_arrays(path, limits)
     pos = arrays["positions"]
     notes: list[str] = []
     key = "joint_names" if "joint_names" in arrays else "joints"
@@ -621,12 +637,12 @@ def read_npz(path: Path, *, fps: float | None = None, joints: Sequence[str] | st
                                     f"{stored_joints.dtype} {stored_joints.shape}", field=key)
     names_src = joints if joints is not None else stored_joints
     if names_src is None:
-        raise MotionFileError(path, "the archive has no joint_names: pass joints=[...]",
-                              field="joints")
+        raise MissingReaderOptionError(path, "the archive has no joint_names", "joints",
+                                       field="joints")
     names = _joint_names(names_src, path, pos.shape[1], "joints" if joints is not None else key)
     stored_fps = _npz_scalar(arrays["fps"], path, "fps") if "fps" in arrays else None
     if fps is None and stored_fps is None:
-        raise MotionFileError(path, "the archive has no fps: pass fps=", field="fps")
+        raise MissingReaderOptionError(path, "the archive has no fps", "fps", field="fps")
     rate = (_check_option_fps(fps, path) if fps is not None
             else check_fps(float(stored_fps or 0.0), path))
     stored_units = _npz_string(arrays["units"], path, "units") if "units" in arrays else None

@@ -36,10 +36,12 @@ from typing import Final
 import numpy as np
 
 from sportsgpt.core.errors import MotionDataError, MotionFileError
+from sportsgpt.core.settings import InputLimits
 from sportsgpt.tools.io._common import (
     MAX_DECLARED_FRAMES,
     build_motion,
     check_fps,
+    check_samples,
     map_to_canonical,
     parse_float,
     read_text,
@@ -395,22 +397,28 @@ def _time_note(time: FloatArray, rate: float) -> list[str]:
             "DataRate used"]
 
 
-def read(path: Path, *, keep_markers: bool = False) -> MotionSequence:
+def read(path: Path, *, keep_markers: bool = False,
+         limits: InputLimits | None = None) -> MotionSequence:
     """Read a TRC marker file into canonical joints (metres, Y up).
 
     Args:
         path: the ``.trc`` file.
         keep_markers: also keep markers that are not joints, as ``marker:<label>``.
+        limits: input size limits; the header's NumFrames x NumMarkers x 3 is checked
+            against them before the data rows are parsed.
 
     Raises:
         MotionFileError: unreadable header, counts that disagree with the data,
             bad numbers, or no label naming a joint.
+        InputTooLargeError: the file, or the array its header declares, is above the limits.
     """
     path = Path(path)
-    lines = read_text(path).splitlines()
+    lines = read_text(path, limits).splitlines()
     if not sniff(lines[0].encode("utf-8", "replace") if lines else b""):
         raise MotionFileError(path, "first line does not start with 'PathFileType'", line=1)
     head = _parse_header(lines, path)
+    check_samples(path, (head.n_frames, head.n_markers, 3), "the header (NumFrames x "
+                  "NumMarkers x 3)", limits, line=3, field="NumFrames")
     names = _parse_names(lines[3], path, head.n_markers)
     values, line_nos, short = _parse_data(lines, path, names)
     if len(line_nos) != head.n_frames:

@@ -24,10 +24,12 @@ import numpy as np
 import numpy.typing as npt
 
 from sportsgpt.core.errors import MotionDataError, MotionFileError
+from sportsgpt.core.settings import InputLimits
 from sportsgpt.tools.io._common import (
     HEAD_BYTES,
     build_motion,
     check_fps,
+    check_samples,
     parse_float,
     read_text,
     z_up_to_y_up,
@@ -131,7 +133,7 @@ def _marker_names(markers: Sequence[str] | None, path: Path) -> tuple[str, ...]:
 
 
 def read(path: Path, *, fps: float = DEFAULT_FPS, markers: Sequence[str] | None = None,
-         keep_markers: bool = False) -> MotionSequence:
+         keep_markers: bool = False, limits: InputLimits | None = None) -> MotionSequence:
     """Read a UI-PRMD Vicon positions file (plain or gzipped) into joint centres.
 
     Args:
@@ -142,11 +144,14 @@ def read(path: Path, *, fps: float = DEFAULT_FPS, markers: Sequence[str] | None 
             :data:`~sportsgpt.tools.markers.PLUG_IN_GAIT_39`.
         keep_markers: also append the raw markers as joints named
             ``marker:<NAME>`` (e.g. ``marker:LASI``).
+        limits: input size limits; a gzipped file is inflated with the byte cap and
+            refused as soon as it passes it.
 
     Raises:
         MotionFileError: unreadable file, a row with the wrong number of
             values (names the line), a non-numeric or infinite value (names the
             line and column), an implausible ``fps``, or no frames.
+        InputTooLargeError: the file or its inflated content is above the limits.
     """
     path = Path(path)
     try:
@@ -155,7 +160,10 @@ def read(path: Path, *, fps: float = DEFAULT_FPS, markers: Sequence[str] | None 
         raise MotionFileError(path, f"fps must be a number, got {fps!r}", field="fps") from None
     rate = check_fps(fps_value, path)
     names = _marker_names(markers, path)
-    raw_mm = _parse(read_text(path), names, path)
+    text = read_text(path, limits)
+    check_samples(path, (text.count("\n") + 1, len(names), 3), "the file (rows x markers x 3)",
+                  limits)
+    raw_mm = _parse(text, names, path)
     gaps = (raw_mm == 0.0).all(axis=2)
     raw_mm[gaps] = np.nan
     xyz = z_up_to_y_up(raw_mm / 1000.0)
