@@ -38,7 +38,7 @@ from typing import Literal
 
 import numpy as np
 
-from sportsgpt.core.errors import MotionFileError
+from sportsgpt.core.errors import MissingReaderOptionError, MotionFileError
 from sportsgpt.tools.io._common import (
     MAX_DECLARED_FRAMES,
     build_motion,
@@ -677,8 +677,8 @@ def find_asf(amc: Path) -> Path:
     for cand in candidates:
         if cand.is_file():
             return cand
-    raise MotionFileError(amc, f"no skeleton file: looked for {candidates[0]} (CMU naming "
-                               "<subject>_<trial>.amc -> <subject>.asf); pass asf=<path>")
+    raise MissingReaderOptionError(amc, f"no skeleton file: looked for {candidates[0]} (CMU "
+                                        "naming <subject>_<trial>.amc -> <subject>.asf)", "asf")
 
 
 def read(path: Path, *, asf: Path | None = None, fps: float = 120.0,
