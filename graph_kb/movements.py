@@ -205,6 +205,7 @@ def fault_ids(movement: str) -> tuple[str, ...]:
     # The catalog module imports this one (for its paths); import it when first needed.
     from sportsgpt.graph_kb.catalog import load_catalog
 
+    movement_dir(movement)  # an unknown id raises UnknownMovementError, not CatalogError
     return tuple(f.id for f in load_catalog(movement).faults)
 
 
@@ -217,6 +218,7 @@ def movement_metric_ids(movement: str) -> tuple[str, ...]:
     """The movement's metric ids, in catalog order."""
     from sportsgpt.graph_kb.catalog import load_catalog
 
+    movement_dir(movement)
     return tuple(m.id for m in load_catalog(movement).metrics)
 
 

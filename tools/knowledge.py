@@ -15,8 +15,8 @@ from pydantic import BaseModel, Field
 
 from sportsgpt.core.errors import SportsGPTError
 from sportsgpt.graph_kb.embeddings import Embedder
-from sportsgpt.graph_kb.retrieval import CrossEncoderReranker, hybrid_search
 from sportsgpt.graph_kb.movements import all_fault_ids, fault_ids, metric_ids, movement_ids
+from sportsgpt.graph_kb.retrieval import CrossEncoderReranker, hybrid_search
 from sportsgpt.graph_kb.types import (
     FaultKnowledge,
     KnowledgeStore,
@@ -94,7 +94,8 @@ def kg_lookup(fault_id: str | None = None, metric_id: str | None = None,
     ``"knee_valgus_on_landing"``), ``metric_id`` (a KISMAM metric such as
     ``"knee_fppa_landing"``: returns the faults that metric detects) or
     ``movement`` (a movement id such as ``"countermovement_jump"``: restricts
-    to that movement's faults, or returns all of them when alone). Several arguments combine with AND.
+    to that movement's faults, or returns all of them when alone). Several
+    arguments combine with AND.
 
     Raises:
         UnknownKnowledgeIdError: an id is unknown; the message lists valid ids.

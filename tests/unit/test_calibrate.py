@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sportsgpt.tools.motiondtw.calibrate import Costs, report
 from sportsgpt.graph_kb.movements import movement_ids, movement_spec
+from sportsgpt.tools.motiondtw.calibrate import Costs, report
 from sportsgpt.tools.motiondtw.templates import load_template
 
 CALIBRATION = Path(__file__).resolve().parents[2] / "graph_kb" / "movements" / "CALIBRATION.md"

@@ -9,13 +9,13 @@ import pytest
 
 from sportsgpt.graph_kb.build import build_curated
 from sportsgpt.graph_kb.embedded import EmbeddedStore
+from sportsgpt.graph_kb.movements import fault_ids, movement_ids
 from sportsgpt.graph_kb.retrieval import (
     CrossEncoderReranker,
     RetrievalError,
     hybrid_search,
     rrf_fuse,
 )
-from sportsgpt.graph_kb.movements import fault_ids, movement_ids
 from sportsgpt.graph_kb.types import QAFilters, QAPair
 from sportsgpt.tools.knowledge import (
     KnowledgeArgumentError,

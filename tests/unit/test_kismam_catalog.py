@@ -20,6 +20,7 @@ from sportsgpt.graph_kb.content import load_content
 from sportsgpt.graph_kb.movements import movement_ids
 from sportsgpt.tools.kismam.metrics import METRIC_FUNCTIONS
 
+
 @pytest.fixture(params=movement_ids(), ids=list(movement_ids()))
 def catalog(request: pytest.FixtureRequest) -> MovementCatalog:
     return load_catalog(request.param)

@@ -74,7 +74,7 @@ def test_unknown_recording_names_are_typed_errors(name: str) -> None:
 
 @pytest.mark.slow
 def test_shipped_catalog_targets_are_reproduced(cmu_dir: Path, uiprmd_dir: Path) -> None:
-    """The numbers in graph_kb/movements/*/catalog.json are what the rule gives on the experts today."""
+    """The numbers in graph_kb/movements/*/catalog.json are what the rule gives today."""
     values = expert_values([load_catalog(m) for m in movement_ids()])
     assert [d for m in movement_ids() for d in differences(m, values)] == []
     # leaving one expert out changes that expert's targets, and only by its own influence

@@ -8,11 +8,11 @@ import pytest
 
 from sportsgpt.cli import main
 from sportsgpt.core.errors import DatasetNotFoundError, MotionDataError, SportsGPTError
+from sportsgpt.graph_kb.movements import movement_ids, movement_spec
 from sportsgpt.tools.datasets import list_cmu_trials, load_cmu_trial, load_ui_prmd
 from sportsgpt.tools.events import free_fall_contacts, jump_events
 from sportsgpt.tools.motion import AngleSequence, MotionSequence
 from sportsgpt.tools.motiondtw.align import Alignment, align, align_channels, resample_channels
-from sportsgpt.graph_kb.movements import movement_ids, movement_spec
 from sportsgpt.tools.motiondtw.features import motion_channels
 from sportsgpt.tools.motiondtw.templates import (
     Template,

@@ -16,8 +16,9 @@ in each ``graph_kb/movements/<id>/movement.json`` and in its ``template.json``)
 were set from this report (two decimals); ``--write`` writes the proposed
 threshold of every movement with a gap into both files and leaves a movement
 whose positives and negatives overlap to a choice by hand. The deep squat has
-no clean gap: one UI-PRMD incorrect repetition (s01 e10, knee flexion only about 50 deg) costs more than
-the cheapest lunge and is left out of the highest positive, and the
+no clean gap: one UI-PRMD incorrect repetition (s01 e10, knee flexion only
+about 50 deg) costs more than the cheapest lunge and is left out of the
+highest positive, and the
 leave-subject-out correct repetitions show that subjects unlike the
 template's (subject 2 stands with 20-25 deg of knee flexion) cost more; the
 report lists both.
