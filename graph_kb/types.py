@@ -27,6 +27,13 @@ class Source(BaseModel):
     licence: str | None = None
     evidence_level: EvidenceLevel = "other"
     verified: str = Field(description="how and where the details were checked")
+    verification: Literal["yes", "partly"] | None = Field(
+        default=None, description="REFERENCES.md status; 'no' rows are never sources")
+    supports: str | None = Field(
+        default=None, description="the finding the source states, the only thing it is cited for")
+    support_terms: list[str] = Field(
+        default_factory=list,
+        description="lower-case phrases of that finding; a record citing the source names one")
 
 
 class Node(BaseModel):
