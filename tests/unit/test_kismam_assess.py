@@ -14,13 +14,11 @@ from sportsgpt.tools.events import jump_events
 from sportsgpt.tools.kismam.assess import (
     NOISE_REF_DEG,
     MovementNotFoundError,
-    angle_noise_deg,
     assess,
     choose_movement,
     directed,
     evaluate_metric,
     finding_confidence,
-    prepare,
     score_fault,
     severity_of,
     z_score,
@@ -28,6 +26,7 @@ from sportsgpt.tools.kismam.assess import (
 from sportsgpt.tools.kismam.models import AssessmentReport, MetricResult
 from sportsgpt.tools.kismam.render import render_markdown
 from sportsgpt.tools.motion import AngleSequence, MotionSequence
+from sportsgpt.tools.prepare import angle_noise_deg, prepare
 from sportsgpt.tools.preprocess import preprocess
 
 MODERATE_PLUS = ("moderate", "severe")

@@ -41,14 +41,7 @@ from sportsgpt.graph_kb.catalog import (
     load_catalog,
     range_text,
 )
-from sportsgpt.tools.events import (
-    FREE_FALL_TOLERANCE,
-    MIN_FLIGHT_S,
-    free_fall_contacts,
-    jump_events,
-    squat_events,
-)
-from sportsgpt.tools.kinematics import compute_kinematics
+from sportsgpt.tools.events import MIN_FLIGHT_S, jump_events, squat_events
 from sportsgpt.tools.kismam.metrics import NotAssessableError, compute_metric
 from sportsgpt.tools.kismam.models import (
     AssessmentReport,
@@ -63,9 +56,9 @@ from sportsgpt.tools.kismam.models import (
 )
 from sportsgpt.tools.motion import AngleSequence, MotionSequence
 from sportsgpt.tools.motiondtw.align import Alignment, Span, align_channels
-from sportsgpt.tools.motiondtw.features import motion_channels
 from sportsgpt.tools.motiondtw.templates import Template, load_template
-from sportsgpt.tools.preprocess import leg_length, preprocess
+from sportsgpt.tools.prepare import Prepared, prepare
+from sportsgpt.tools.preprocess import leg_length
 
 NO_ARM_SWING_DEG: Final = 15.0
 """With ``arm_swing=None`` (default), a jump whose shoulder-flexion range before takeoff is
@@ -90,69 +83,6 @@ SEVERITY_RANK: Final[dict[str, int]] = {"none": 0, "mild": 1, "moderate": 2, "se
 
 class MovementNotFoundError(MotionDataError):
     """The recording holds no occurrence of the requested movement."""
-
-
-@dataclass
-class Prepared:
-    """A recording turned into what the metrics need.
-
-    ``kin`` feeds the metrics; ``kin_events`` (the same channels, plus foot contact
-    derived from free fall when the input has none) feeds MotionDTW and the event rules.
-    """
-
-    kin: AngleSequence
-    kin_events: AngleSequence
-    motion: MotionSequence | None
-    view: str
-    dim: int | None
-    missing_pct: float
-    notes: list[str] = field(default_factory=list)
-    angle_noise_deg: float | None = None
-
-
-def prepare(motion: MotionSequence | AngleSequence) -> Prepared:
-    """Channels (with ``pelvis_rel_height``), preprocessed positions and data quality."""
-    if isinstance(motion, AngleSequence):
-        vals = motion.values
-        missing = 100.0 * float(np.isnan(vals).mean()) if vals.size else 0.0
-        kin = motion if motion.has("pelvis_rel_height") else motion_channels(motion)
-        notes = ["angles-only input (no joint positions)"]
-        events = free_fall_contacts(kin)
-        if events is not None:
-            notes.append("no foot contact in the input: flight taken from pelvis free fall "
-                         f"(|a + g| < {FREE_FALL_TOLERANCE:g} m/s²) for keyframes only")
-        return Prepared(kin=kin, kin_events=events if events is not None else kin,
-                        motion=None, view="angles", dim=None, missing_pct=missing,
-                        notes=notes)
-    clean, report = preprocess(motion)
-    kin = motion_channels(compute_kinematics(clean))
-    view = "3d" if motion.dim == 3 else motion.view
-    q = report.quality
-    jit = q.jitter_mm / 1000.0 if q.jitter_mm is not None and motion.units == "m" \
-        else q.jitter_px
-    cutoff = next((float(s.details["cutoff_hz"]) for s in report.steps
-                   if s.name == "lowpass_filter" and s.applied and "cutoff_hz" in s.details),
-                  None)
-    noise = angle_noise_deg(jit, leg_length(motion), motion.fps, cutoff)
-    return Prepared(kin=kin, kin_events=kin, motion=clean, view=view, dim=motion.dim,
-                    missing_pct=float(q.missing_pct), notes=list(q.warnings),
-                    angle_noise_deg=noise)
-
-
-def angle_noise_deg(jitter: float | None, leg: float | None, fps: float,
-                    cutoff_hz: float | None) -> float | None:
-    """Joint-angle noise (deg) that position jitter leaves after the low-pass.
-
-    ``jitter`` (the quality report's white-noise SD, in the data's units) keeps the share
-    ``sqrt(cutoff / (fps / 2))`` of its SD below the low-pass cutoff; an angle between two
-    points half a leg length apart, each that noisy, varies by about
-    ``sqrt(2) · noise / (leg / 2)`` radians. ``None`` when the jitter or the leg length is
-    unknown (then the confidence has no noise factor).
-    """
-    if jitter is None or not leg or leg <= 0 or not math.isfinite(jitter):
-        return None
-    band = 1.0 if cutoff_hz is None else min(1.0, math.sqrt(cutoff_hz / (fps / 2.0)))
-    return math.degrees(math.sqrt(2.0) * jitter * band / (leg / 2.0))
 
 
 # --- keyframes ---------------------------------------------------------------------------
@@ -480,14 +410,16 @@ def _arm_skip(results: Mapping[str, MetricResult], arm_swing: bool | None,
     return ()
 
 
-def assess(motion: MotionSequence | AngleSequence, movement: str, *,
+def assess(motion: MotionSequence | AngleSequence | Prepared, movement: str, *,
            template: Template | None = None, alignment: Alignment | None = None,
            arm_swing: bool | None = None, fallback_events: bool = False,
            catalog: MovementCatalog | None = None) -> list[AssessmentReport]:
     """Assess every repetition of ``movement`` in a recording (one report each).
 
     Args:
-        motion: positions (3D, or 2D with a view) or joint angles (``.mot``).
+        motion: positions (3D, or 2D with a view) or joint angles (``.mot``), or a
+            recording already prepared (:func:`~sportsgpt.tools.prepare.prepare`): then
+            it is not preprocessed again.
         movement: a catalog movement id, or ``"auto"`` (:func:`choose_movement`).
         template: the expert template (default: the packaged one).
         alignment: a MotionDTW alignment already computed for this recording.
@@ -502,7 +434,7 @@ def assess(motion: MotionSequence | AngleSequence, movement: str, *,
         MovementNotFoundError: no repetition of the movement was found.
         CatalogError, TemplateError, MotionDataError: unknown movement or unusable data.
     """
-    prep = prepare(motion)
+    prep = motion if isinstance(motion, Prepared) else prepare(motion)
     movement_confidence = None
     if movement == "auto":
         movement, movement_confidence, _ = choose_movement(prep)
@@ -515,7 +447,7 @@ def assess(motion: MotionSequence | AngleSequence, movement: str, *,
     reps, notes = repetitions(prep, template, alignment, fallback_events=fallback_events)
     if not reps:
         raise MovementNotFoundError(f"no {catalog.label} was found in the recording")
-    source = motion.source.path
+    source = prep.source
     out = []
     for i, rep in enumerate(reps, start=1):
         frames = rep.frames

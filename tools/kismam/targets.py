@@ -39,9 +39,10 @@ from sportsgpt.graph_kb.catalog import (
 )
 from sportsgpt.graph_kb.movements import movement_ids
 from sportsgpt.tools.datasets import load_cmu_trial, load_ui_prmd
-from sportsgpt.tools.kismam.assess import evaluate_metrics, prepare, repetitions
+from sportsgpt.tools.kismam.assess import evaluate_metrics, repetitions
 from sportsgpt.tools.motion import AngleSequence, MotionSequence
 from sportsgpt.tools.motiondtw.templates import load_template
+from sportsgpt.tools.prepare import prepare
 
 IN_PLACE_CMU: Final = ("16_01", "16_02", "16_03", "16_04")
 """CMU trials that are jumps in place (CMU: "jump", "high jump"); the other CMU jump trials
