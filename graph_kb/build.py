@@ -1,21 +1,22 @@
-"""Build and open the knowledge store; plain functions behind ``sportsgpt kb ...``.
+"""Open the configured knowledge store and build the curated knowledge into it.
 
-* :func:`open_store` returns the configured backend: Neo4j when
-  ``SPORTSGPT_NEO4J_URI`` is set (``sportsgpt.graph_kb.neo4j_store``, imported
-  lazily), otherwise the embedded store at ``<user cache>/sportsgpt/kb``
-  (``$SPORTSGPT_CACHE/kb``).
-* :func:`build_curated` upserts the curated graph and QA pairs.
-* ``kb_build``, ``kb_ingest``, ``kb_stats``, ``kb_search`` are what the CLI wires.
+* :func:`open_store` returns the configured backend: Neo4j when the settings name a
+  Neo4j URI (``sportsgpt.graph_kb.neo4j_store``, imported lazily), otherwise the
+  embedded store at ``<cache>/kb``.
+* :func:`build_curated` upserts the curated graph and QA pairs; :func:`curated_fingerprint`
+  identifies the curated content, so a store can tell whether it holds the shipped
+  version (:func:`needs_curated_build`).
+
+The front door (``sportsgpt.api``) owns the long-lived store and embedder and calls these.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 from pydantic import ValidationError
 
@@ -25,13 +26,10 @@ from sportsgpt.graph_kb.embeddings import (
     CachedEmbedder,
     Embedder,
     EmbeddingCache,
-    SentenceTransformerEmbedder,
     qa_text,
 )
 from sportsgpt.graph_kb.errors import KnowledgeStoreError
-from sportsgpt.graph_kb.ingest import IngestReport, ingest_jsonl
-from sportsgpt.graph_kb.retrieval import CrossEncoderReranker, hybrid_search
-from sportsgpt.graph_kb.types import KnowledgeStore, QAFilters, QAHit, QAPair
+from sportsgpt.graph_kb.types import KnowledgeStore, QAPair
 
 NEO4J_URI_ENV = "SPORTSGPT_NEO4J_URI"
 QA_FILE = "qa_pairs.jsonl"
@@ -53,12 +51,12 @@ def store_dir(settings: Settings | None = None) -> Path:
 
 
 def open_store(settings: Settings | None = None) -> KnowledgeStore:
-    """The configured knowledge store (Neo4j if ``SPORTSGPT_NEO4J_URI`` is set, else embedded)."""
-    uri = os.environ.get(NEO4J_URI_ENV)
-    if uri:
+    """The configured knowledge store (Neo4j if the settings name a URI, else embedded)."""
+    settings = settings or get_settings()
+    if settings.neo4j.uri:
         # Another module owns the Neo4j backend; imported only when configured.
         module = importlib.import_module("sportsgpt.graph_kb.neo4j_store")
-        store: KnowledgeStore = module.Neo4jStore.from_env()
+        store: KnowledgeStore = module.Neo4jStore.from_settings(settings.neo4j)
         return store
     return EmbeddedStore(store_dir(settings))
 
@@ -119,47 +117,37 @@ def build_curated(store: KnowledgeStore, embedder: Embedder, *,
     return report
 
 
-def kb_build(settings: Settings | None = None, *, model: str | None = None,
-             rebuild: bool = False) -> tuple[BuildReport, dict[str, int]]:
-    """``sportsgpt kb build``: build the store from curated content; report and stats."""
-    store = open_store(settings)
-    if rebuild:
-        store.clear()
-    report = build_curated(store, SentenceTransformerEmbedder(model))
-    return report, store.stats()
+FINGERPRINT_FILE = "curated.sha256"
 
 
-def kb_ingest(path: Path, settings: Settings | None = None, *, model: str | None = None,
-              batch_size: int = 256, progress: bool = True, restart: bool = False
-              ) -> IngestReport:
-    """``sportsgpt kb ingest FILE``: resumable JSONL ingest into the configured store."""
-    store = open_store(settings)
-    embedder = cached_embedder(store, SentenceTransformerEmbedder(model))
-    return ingest_jsonl(store, path, embedder, batch_size=batch_size, progress=progress,
-                        restart=restart)
+def curated_fingerprint(embedder_id: str) -> str:
+    """SHA-256 of the curated graph, QA pairs and sources, and of the embedding model id."""
+    from sportsgpt.graph_kb.content import DATA_DIR
+
+    h = hashlib.sha256(embedder_id.encode())
+    for name in sorted(p.name for p in DATA_DIR.iterdir() if p.suffix in (".json", ".jsonl")):
+        h.update(name.encode())
+        h.update((DATA_DIR / name).read_bytes())
+    return h.hexdigest()
 
 
-def kb_stats(settings: Settings | None = None) -> dict[str, int]:
-    """``sportsgpt kb stats``: counts per node label, relation type and QA tier."""
-    return open_store(settings).stats()
+def needs_curated_build(store: KnowledgeStore, embedder_id: str) -> bool:
+    """Whether ``store`` lacks the shipped curated knowledge (or holds an older version).
 
-
-def kb_search(query: str, settings: Settings | None = None, *, k: int = 5,
-              movement: str | None = None, fault: str | None = None,
-              tier: Literal["curated", "ingested"] | None = None, model: str | None = None,
-              reranker: Path | None = None) -> list[QAHit]:
-    """``sportsgpt kb search QUERY``: hybrid BM25 + dense search with optional filters.
-
-    Raises:
-        KnowledgeStoreError: the store holds no QA pairs (it was never built), so that an
-            empty result is never mistaken for "nothing relevant".
+    The embedded store keeps the fingerprint of the content it was built from beside its
+    files; a store without it is built when it holds no QA pairs. Neo4j is the user's
+    database: it is never rebuilt behind their back, only checked for QA pairs.
     """
-    store = open_store(settings)
-    if store.stats().get("qa_pairs", 0) == 0:
-        where = getattr(store, "path", None) or "the configured Neo4j database"
-        raise KnowledgeStoreError(f"the knowledge store ({where}) holds no QA pairs: run "
-                                  "`sportsgpt kb build` first")
-    filters = QAFilters(movement=movement, fault=fault, tier=tier)
-    embedder = cached_embedder(store, SentenceTransformerEmbedder(model))
-    rerank = CrossEncoderReranker(reranker) if reranker is not None else None
-    return hybrid_search(store, query, embedder, k=k, filters=filters, reranker=rerank)
+    path = getattr(store, "path", None)
+    if isinstance(store, EmbeddedStore) and path is not None:
+        marker = Path(path) / FINGERPRINT_FILE
+        return not marker.is_file() or marker.read_text().strip() != curated_fingerprint(
+            embedder_id)
+    return store.stats().get("qa_pairs", 0) == 0
+
+
+def mark_curated_built(store: KnowledgeStore, embedder_id: str) -> None:
+    """Record in an embedded store folder which curated content it now holds."""
+    path = getattr(store, "path", None)
+    if isinstance(store, EmbeddedStore) and path is not None:
+        (Path(path) / FINGERPRINT_FILE).write_text(curated_fingerprint(embedder_id) + "\n")

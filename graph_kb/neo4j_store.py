@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 from collections.abc import Callable, Collection, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -56,6 +55,14 @@ import numpy as np
 from pydantic import ValidationError
 
 from sportsgpt.core.errors import MissingDependencyError
+from sportsgpt.core.settings import (
+    NEO4J_DATABASE_ENV,
+    NEO4J_PASSWORD_ENV,
+    NEO4J_URI_ENV,
+    NEO4J_USER_ENV,
+    Neo4jSettings,
+    Settings,
+)
 from sportsgpt.graph_kb import cypher
 from sportsgpt.graph_kb.common import qa_vectors, tokenize
 from sportsgpt.graph_kb.embeddings import EmbeddingError, normalise_rows
@@ -75,10 +82,10 @@ from sportsgpt.graph_kb.types import (
 if TYPE_CHECKING:
     from neo4j import Driver, ManagedTransaction
 
-URI_ENV: Final = "SPORTSGPT_NEO4J_URI"
-USER_ENV: Final = "SPORTSGPT_NEO4J_USER"
-PASSWORD_ENV: Final = "SPORTSGPT_NEO4J_PASSWORD"
-DATABASE_ENV: Final = "SPORTSGPT_NEO4J_DATABASE"
+URI_ENV: Final = NEO4J_URI_ENV
+USER_ENV: Final = NEO4J_USER_ENV
+PASSWORD_ENV: Final = NEO4J_PASSWORD_ENV
+DATABASE_ENV: Final = NEO4J_DATABASE_ENV
 
 BOLT_SCHEMES: Final = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 """URI schemes the store accepts (Bolt; the driver's HTTP preview is not used)."""
@@ -250,19 +257,30 @@ class Neo4jStore(KnowledgeStore):
             raise
 
     @classmethod
+    def from_settings(cls, settings: Neo4jSettings, *, vector_dim: int = 384) -> Neo4jStore:
+        """Connect with the Neo4j part of the settings (URI, user, password, database).
+
+        Raises:
+            Neo4jStoreError: no URI is configured (and see the constructor).
+        """
+        if not settings.uri:
+            raise Neo4jStoreError(f"{URI_ENV} is not set: {HOW_TO_START}")
+        password = settings.password.get_secret_value() if settings.password else None
+        return cls(settings.uri, settings.user, password, settings.database,
+                   vector_dim=vector_dim)
+
+    @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, vector_dim: int = 384
                  ) -> Neo4jStore:
         """Connect with ``SPORTSGPT_NEO4J_URI``, ``_USER``, ``_PASSWORD``, ``_DATABASE``.
 
+        The variables are read by :class:`~sportsgpt.core.settings.Settings` (the one
+        reader of the environment).
+
         Raises:
             Neo4jStoreError: ``SPORTSGPT_NEO4J_URI`` is not set (and see the constructor).
         """
-        env = os.environ if env is None else env
-        uri = env.get(URI_ENV)
-        if not uri:
-            raise Neo4jStoreError(f"{URI_ENV} is not set: {HOW_TO_START}")
-        return cls(uri, env.get(USER_ENV) or None, env.get(PASSWORD_ENV) or None,
-                   env.get(DATABASE_ENV) or "neo4j", vector_dim=vector_dim)
+        return cls.from_settings(Settings.from_env(env).neo4j, vector_dim=vector_dim)
 
     # ------------------------------------------------------------------ plumbing
     def close(self) -> None:

@@ -17,7 +17,6 @@ final order is then by re-ranker score.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -61,7 +60,6 @@ class CrossEncoderReranker:
         if not path.is_dir():
             raise RetrievalError(f"cross-encoder folder {path} does not exist (models are "
                                  "never downloaded at run time)")
-        os.environ["HF_HUB_OFFLINE"] = "1"
         try:
             from sentence_transformers import CrossEncoder
         except ImportError as exc:

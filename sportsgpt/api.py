@@ -1,26 +1,173 @@
-"""The one entry point the CLI, the web app and the evals go through."""
+"""The one entry point the CLI, the agent, the web app and the evals go through.
+
+A :class:`SportsGPT` context holds what is expensive or shared: the settings (the one
+reader of the environment), the knowledge store and the query embedder, each opened
+once, on first use, and closed by :meth:`SportsGPT.close` (or a ``with`` block). The
+functions below take it as ``ctx`` where they need it; without one they make a
+short-lived context from the environment.
+
+>>> from sportsgpt.api import movements
+>>> "countermovement_jump" in [m.id for m in movements()]
+True
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
-from sportsgpt.graph_kb.catalog import MovementCatalog
-from sportsgpt.tools.io import Motion, detect_format, read_motion
-from sportsgpt.tools.kismam.assess import Prepared, assess, choose_movement, prepare
-from sportsgpt.tools.kismam.baseline import baseline_catalog, baseline_values
-from sportsgpt.tools.kismam.models import AssessmentReport
-from sportsgpt.tools.kismam.render import render_html, render_json, render_markdown
-from sportsgpt.tools.motion import AngleSequence, MotionSequence
-from sportsgpt.tools.motiondtw.align import DEFAULT_THRESHOLD, Alignment, align
-from sportsgpt.tools.motiondtw.templates import Template, build_template, load_template
-from sportsgpt.tools.preprocess import QualityReport, quality_summary
+from sportsgpt.core.errors import SportsGPTError
+from sportsgpt.core.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from sportsgpt.graph_kb.build import BuildReport
+    from sportsgpt.graph_kb.embeddings import Embedder
+    from sportsgpt.graph_kb.ingest import IngestReport
+    from sportsgpt.graph_kb.types import KnowledgeStore, QAHit
+    from sportsgpt.tools.analysis import Analysis
+    from sportsgpt.tools.io import Motion
+    from sportsgpt.tools.knowledge import KgLookupResult
+    from sportsgpt.tools.motion import AngleSequence
+    from sportsgpt.tools.motiondtw.align import Alignment
+    from sportsgpt.tools.motiondtw.templates import Template
+    from sportsgpt.tools.preprocess import QualityReport
+    from sportsgpt.tools.registry import ToolRegistry
+
+AUTO = "auto"
+Progress = Callable[[str], None]
 
 
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+class SportsGPT:
+    """The long-lived context: settings, knowledge store and embedder, opened once.
+
+    Args:
+        settings: configuration (default: read from the environment).
+        store: a knowledge store to use instead of the configured one (tests, benchmarks).
+        embedder: an embedder to use instead of the configured model.
+        progress: where one-line progress messages go (default: standard error).
+
+    The embedded store is built from the shipped curated knowledge on first use (and
+    rebuilt when the shipped content changes), so search works without a separate
+    ``kb build``; a Neo4j database is the user's and is never built implicitly.
+    """
+
+    def __init__(self, settings: Settings | None = None, *,
+                 store: KnowledgeStore | None = None, embedder: Embedder | None = None,
+                 progress: Progress | None = _stderr) -> None:
+        self.settings = settings or get_settings()
+        self._store = store
+        self._owns_store = store is None
+        self._embedder = embedder
+        self._progress = progress
+        self._checked = store is not None
+
+    # ------------------------------------------------------------------ resources
+    def say(self, message: str) -> None:
+        """Report progress (a no-op when the context was made with ``progress=None``)."""
+        if self._progress is not None:
+            self._progress(message)
+
+    @property
+    def embedder(self) -> Embedder:
+        """The query/document embedder, loaded once (offline; cached per store folder)."""
+        if self._embedder is None:
+            from sportsgpt.graph_kb.build import cached_embedder
+            from sportsgpt.graph_kb.embeddings import SentenceTransformerEmbedder
+
+            base = SentenceTransformerEmbedder(self.settings.embed_model)
+            self._embedder = cached_embedder(self.raw_store, base)
+        return self._embedder
+
+    @property
+    def raw_store(self) -> KnowledgeStore:
+        """The configured store as it is, without the curated-content check."""
+        if self._store is None:
+            from sportsgpt.graph_kb.build import open_store
+
+            self._store = open_store(self.settings)
+        return self._store
+
+    @property
+    def store(self) -> KnowledgeStore:
+        """The knowledge store, holding the shipped curated knowledge (built on first use)."""
+        store = self.raw_store
+        if not self._checked:
+            self._ensure_curated(store)
+            self._checked = True
+        return store
+
+    def _ensure_curated(self, store: KnowledgeStore) -> None:
+        from sportsgpt.graph_kb.build import (
+            build_curated,
+            mark_curated_built,
+            needs_curated_build,
+        )
+        from sportsgpt.graph_kb.errors import KnowledgeStoreError
+
+        if not needs_curated_build(store, self.embedder.model_id):
+            return
+        if self.settings.neo4j.uri:
+            raise KnowledgeStoreError(
+                f"the Neo4j database at {self.settings.neo4j.uri} holds no QA pairs: run "
+                "`sportsgpt kb build` to load the curated knowledge into it")
+        self.say("sportsgpt: building the knowledge base from the shipped curated content "
+                 "(first use; a few seconds)...")
+        report = build_curated(store, self.embedder)
+        mark_curated_built(store, self.embedder.model_id)
+        self.say(f"sportsgpt: knowledge base ready ({report.nodes} nodes, "
+                 f"{report.qa_pairs} QA pairs)")
+
+    def close(self) -> None:
+        """Close the knowledge store (a Neo4j driver's connections) if this context opened it."""
+        if self._store is not None and self._owns_store:
+            close = getattr(self._store, "close", None)
+            if callable(close):
+                close()
+        self._store = None
+
+    def __enter__(self) -> SportsGPT:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+
+def _settings(ctx: SportsGPT | None) -> Settings:
+    return ctx.settings if ctx is not None else get_settings()
+
+
+# ====================================================================== movements
+class MovementInfo(BaseModel):
+    """A movement SportsGPT can assess, as the registry defines it."""
+
+    id: str
+    label: str
+    kind: str
+    keyframes: list[str]
+    faults: list[str]
+
+
+def movements() -> list[MovementInfo]:
+    """Every movement in the registry (read from the shipped movement folders)."""
+    from sportsgpt.graph_kb.movements import fault_ids, movement_ids, movement_spec
+
+    return [MovementInfo(id=m, label=movement_spec(m).label, kind=movement_spec(m).kind,
+                         keyframes=list(movement_spec(m).keyframes), faults=list(fault_ids(m)))
+            for m in movement_ids()]
+
+
+# ====================================================================== recordings
 class ChannelQuality(BaseModel):
     """Quality of an angles-only recording: how much of each channel is missing."""
 
@@ -60,11 +207,26 @@ def _channel_quality(seq: AngleSequence) -> ChannelQuality:
                           missing_pct=round(total, 3), missing_pct_by_channel=by)
 
 
-def inspect_file(path: str | Path, format: str | None = None, **options: Any) -> InspectionReport:
+def load_motion(path: str | Path, format: str | None = None, *, ctx: SportsGPT | None = None,
+                **options: Any) -> Motion:
+    """Read any supported recording within the configured input limits."""
+    from sportsgpt.tools.io import read_motion
+
+    return read_motion(path, format=format, limits=_settings(ctx).limits, **options)
+
+
+def inspect_file(path: str | Path, format: str | None = None, *, ctx: SportsGPT | None = None,
+                 **options: Any) -> InspectionReport:
     """Read a recording and summarise it (format, timing, joints, units, quality)."""
+    from sportsgpt.tools.io import detect_format
+    from sportsgpt.tools.motion import MotionSequence
+    from sportsgpt.tools.preprocess import QualityReport, quality_summary
+
+    InspectionReport.model_rebuild(_types_namespace={"QualityReport": QualityReport})
     path = Path(path)
-    fmt = format or detect_format(path).name
-    motion = read_motion(path, format=fmt, **options)
+    limits = _settings(ctx).limits
+    fmt = format or detect_format(path, limits=limits).name
+    motion = load_motion(path, format=fmt, ctx=ctx, **options)
     common: dict[str, Any] = {"path": str(path), "format": fmt, "fps": motion.fps,
                               "n_frames": motion.n_frames, "duration_s": motion.duration_s,
                               "original_units": motion.source.original_units,
@@ -80,54 +242,56 @@ def inspect_file(path: str | Path, format: str | None = None, **options: Any) ->
         joints=[], channels=list(motion.channels), quality=_channel_quality(motion))
 
 
-def load_motion(path: str | Path, format: str | None = None, **options: Any) -> Motion:
-    """Read any supported recording (see :func:`sportsgpt.tools.io.read_motion`)."""
-    return read_motion(path, format=format, **options)
-
-
 def get_template(movement: str, template_path: str | Path | None = None) -> Template:
     """A template from a file, or the one shipped for the movement."""
+    from sportsgpt.tools.motiondtw.templates import Template, load_template
+
     return Template.load(template_path) if template_path else load_template(movement)
 
 
-def align_file(path: str | Path, movement: str, *, template_path: str | Path | None = None,
-               threshold: float | None = DEFAULT_THRESHOLD, refine: bool = True,
-               format: str | None = None, **options: Any) -> Alignment:
-    """MotionDTW on one recording: every occurrence of the movement, with keyframes."""
+def align_file(path: str | Path, movement: str = AUTO, *,
+               template_path: str | Path | None = None, threshold: float | None = None,
+               refine: bool = True, format: str | None = None, ctx: SportsGPT | None = None,
+               **options: Any) -> Alignment:
+    """MotionDTW on one recording: every occurrence of the movement, with keyframes.
+
+    ``auto`` aligns to the movement the chooser recognises (the same choice as
+    :func:`analyze_file`). The recording is prepared once.
+    """
+    from sportsgpt.tools.kismam.assess import choose_movement
+    from sportsgpt.tools.motiondtw.align import align_channels
+    from sportsgpt.tools.prepare import prepare
+
+    prep = prepare(load_motion(path, format=format, ctx=ctx, **options))
+    if movement == AUTO:
+        movement = choose_movement(prep)[0]
     template = get_template(movement, template_path)
-    return align(load_motion(path, format=format, **options), template,
-                 threshold=threshold, refine=refine)
+    return align_channels(prep.kin_events, template, threshold=threshold, refine=refine)
 
 
 def build_template_from_files(paths: list[str | Path], movement: str, *, version: str = "1",
                               command: str | None = None, format: str | None = None,
-                              **options: Any) -> Template:
+                              ctx: SportsGPT | None = None, **options: Any) -> Template:
     """Build an expert template from recordings (keyframes by the event rules)."""
-    motions = [load_motion(p, format=format, **options) for p in paths]
+    from sportsgpt.tools.motiondtw.templates import build_template
+
+    motions = [load_motion(p, format=format, ctx=ctx, **options) for p in paths]
     return build_template(motions, movement, version=version, command=command)
 
 
-class Analysis(BaseModel):
-    """Everything ``sportsgpt analyze`` produced for one file."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    reports: list[AssessmentReport]
-    prepared: Prepared
-    template: Template
-
-
-def baseline_for(movement: str, paths: Sequence[str | Path], format: str | None = None,
-                 **options: Any) -> tuple[MovementCatalog, str]:
+def baseline_for(movement: str, paths: Sequence[str | Path], format: str | None = None, *,
+                 ctx: SportsGPT | None = None, **options: Any) -> tuple[Any, str]:
     """The movement's catalog with template targets from the athlete's own recordings.
 
     Returns the catalog and the note the reports carry about it.
     """
+    from sportsgpt.tools.kismam.baseline import baseline_catalog, baseline_values
+
     motions = {}
     for i, p in enumerate(paths, 1):
         name = Path(p).name
         motions[name if name not in motions else f"{name} (#{i})"] = load_motion(
-            p, format=format, **options)
+            p, format=format, ctx=ctx, **options)
     catalog, kept = baseline_catalog(movement, baseline_values(movement, motions))
     note = (f"template targets from the athlete's own baseline ({len(motions)} recording"
             f"{'s' if len(motions) != 1 else ''}: {', '.join(motions)}); literature targets "
@@ -137,44 +301,60 @@ def baseline_for(movement: str, paths: Sequence[str | Path], format: str | None 
     return catalog, note
 
 
-def analyze_file(path: str | Path, movement: str = "auto", *,
+def analyze_motion(motion: Motion, movement: str = AUTO, *,
+                   template_path: str | Path | None = None, arm_swing: bool | None = None,
+                   fallback_events: bool | None = None, catalog: Any = None,
+                   notes: Sequence[str] = ()) -> Analysis:
+    """KISMAM on a recording already read: prepared once, one report per repetition."""
+    from sportsgpt.tools.analysis import analyze_prepared
+    from sportsgpt.tools.prepare import prepare
+
+    prep = prepare(motion)
+    template = get_template(movement, template_path) \
+        if template_path is not None and movement != AUTO else None
+    return analyze_prepared(prep, movement, template=template, catalog=catalog,
+                            arm_swing=arm_swing, fallback_events=fallback_events,
+                            extra_notes=tuple(notes))
+
+
+def analyze_file(path: str | Path, movement: str = AUTO, *,
                  template_path: str | Path | None = None, arm_swing: bool | None = None,
                  fallback_events: bool | None = None, format: str | None = None,
-                 baseline: Sequence[str | Path] = (), **options: Any) -> Analysis:
+                 baseline: Sequence[str | Path] = (), ctx: SportsGPT | None = None,
+                 **options: Any) -> Analysis:
     """KISMAM on one recording: one assessment per repetition found.
 
     ``fallback_events=None`` (default) takes keyframes from the event rules when MotionDTW
-    finds no match only if ``movement`` was named: the caller vouches for the movement,
-    and an execution far from the template (a squat to 50°) is exactly what needs
-    assessing. With ``auto`` a recording no template matches is not assessed as
-    anything (``MovementNotFoundError``). ``baseline``: recordings of the same athlete whose
-    spread replaces the experts' in every template target (:func:`baseline_for`).
+    finds no match only if ``movement`` was named (see
+    :func:`~sportsgpt.tools.analysis.analyze_prepared`). ``baseline``: recordings of the
+    same athlete whose spread replaces the experts' in every template target
+    (:func:`baseline_for`; needs a named movement).
     """
-    motion = load_motion(path, format=format, **options)
-    prep = prepare(motion)
-    if fallback_events is None:
-        fallback_events = movement != "auto"
-    if movement == "auto":
-        movement, confidence, _ = choose_movement(prep)
-    else:
-        confidence = None
-    template = get_template(movement, template_path)
-    catalog, note = baseline_for(movement, baseline, format, **options) if baseline \
-        else (None, None)
-    reports = assess(motion, movement, template=template, arm_swing=arm_swing,
-                     fallback_events=fallback_events, catalog=catalog)
-    if note is not None:
-        reports = [r.model_copy(update={
-            "notes": [*r.notes, note],
-            "quality": r.quality.model_copy(update={"notes": [*r.quality.notes, note]})})
-            for r in reports]
-    if confidence is not None:
-        reports = [r.model_copy(update={"movement_confidence": confidence}) for r in reports]
-    return Analysis(reports=reports, prepared=prep, template=template)
+    from sportsgpt.tools.analysis import analyze_prepared
+    from sportsgpt.tools.prepare import prepare
+
+    prep = prepare(load_motion(path, format=format, ctx=ctx, **options))
+    catalog, note = None, None
+    if baseline:
+        if movement == AUTO:
+            from sportsgpt.tools.kismam.assess import choose_movement
+
+            movement = choose_movement(prep)[0]
+        catalog, note = baseline_for(movement, baseline, format, ctx=ctx, **options)
+    template = get_template(movement, template_path) \
+        if template_path is not None and movement != AUTO else None
+    return analyze_prepared(prep, movement, template=template, catalog=catalog,
+                            arm_swing=arm_swing, fallback_events=fallback_events,
+                            extra_notes=(note,) if note else ())
+
+
+ReportFormat = Literal["json", "md", "html"]
 
 
 def render_analysis(analysis: Analysis, fmt: str, *, plots_dir: Path | None = None) -> str:
     """The analysis as ``json``, ``md`` or ``html`` text."""
+    from sportsgpt.tools.kismam.render import render_html, render_json, render_markdown
+
     if fmt == "json":
         return render_json(analysis.reports)
     kin, motion = analysis.prepared.kin, analysis.prepared.motion
@@ -184,4 +364,112 @@ def render_analysis(analysis: Analysis, fmt: str, *, plots_dir: Path | None = No
     if fmt == "html":
         return render_html(analysis.reports, kinematics=kin, template=analysis.template,
                            motion=motion)
-    raise ValueError(f"unknown report format {fmt!r}")
+    raise SportsGPTError(f"unknown report format {fmt!r}; formats: json, md, html")
+
+
+# ====================================================================== knowledge
+def kb_build(ctx: SportsGPT, *, rebuild: bool = False) -> tuple[BuildReport, dict[str, int]]:
+    """Build the configured store from the curated content; the report and the store's stats."""
+    from sportsgpt.graph_kb.build import build_curated, mark_curated_built
+
+    store = ctx.raw_store
+    if rebuild:
+        store.clear()
+    report = build_curated(store, ctx.embedder)
+    mark_curated_built(store, ctx.embedder.model_id)
+    return report, store.stats()
+
+
+def kb_ingest(ctx: SportsGPT, path: str | Path, *, batch_size: int = 256,
+              progress: bool = True, restart: bool = False) -> IngestReport:
+    """Stream QA pairs from a JSONL file into the store (resumable, deduplicated)."""
+    from sportsgpt.graph_kb.ingest import ingest_jsonl
+
+    return ingest_jsonl(ctx.store, Path(path), ctx.embedder, batch_size=batch_size,
+                        progress=progress, restart=restart)
+
+
+def kb_stats(ctx: SportsGPT) -> dict[str, int]:
+    """Counts per node label, relation type and QA tier."""
+    return ctx.store.stats()
+
+
+def kb_search(ctx: SportsGPT, query: str, *, k: int = 5, movement: str | None = None,
+              fault: str | None = None, tier: Literal["curated", "ingested"] | None = None,
+              reranker: str | Path | None = None) -> list[QAHit]:
+    """Hybrid BM25 + dense search over the QA pairs, with sources (arguments validated)."""
+    from sportsgpt.graph_kb.retrieval import CrossEncoderReranker
+    from sportsgpt.graph_kb.types import QAFilters
+    from sportsgpt.tools.knowledge import qa_search
+
+    rerank = CrossEncoderReranker(reranker) if reranker is not None else None
+    return qa_search(query, QAFilters(movement=movement, fault=fault, tier=tier), k,
+                     store=ctx.store, embedder=ctx.embedder, reranker=rerank)
+
+
+def kg_lookup(ctx: SportsGPT, *, fault_id: str | None = None, metric_id: str | None = None,
+              movement: str | None = None) -> KgLookupResult:
+    """Causes, drills, cues, risks and sources of faults from the knowledge graph."""
+    from sportsgpt.tools.knowledge import kg_lookup as lookup
+
+    return lookup(fault_id, metric_id, movement, store=ctx.store)
+
+
+# ====================================================================== tools for a model
+class Conversation:
+    """The recordings one conversation attached, and their analyses (the tools' deps).
+
+    Recordings are named by handle (``rec1``, ``rec2``...): a model can only analyse what
+    the user attached, never an arbitrary path.
+    """
+
+    def __init__(self, ctx: SportsGPT, recordings: Sequence[str | Path] = (),
+                 **reader_options: Any) -> None:
+        self.ctx = ctx
+        self.recordings: dict[str, Path] = {}
+        self.reader_options = reader_options
+        self._analyses: dict[tuple[str, str], Analysis] = {}
+        for p in recordings:
+            self.attach(p)
+
+    def attach(self, path: str | Path) -> str:
+        """Attach a recording; returns its handle."""
+        path = Path(path)
+        if not path.exists():
+            raise SportsGPTError(f"{path}: no such file or folder")
+        handle = f"rec{len(self.recordings) + 1}"
+        self.recordings[handle] = path
+        return handle
+
+    @property
+    def store(self) -> KnowledgeStore:
+        """The context's knowledge store."""
+        return self.ctx.store
+
+    @property
+    def embedder(self) -> Embedder:
+        """The context's embedder."""
+        return self.ctx.embedder
+
+    def recording_handles(self) -> tuple[str, ...]:
+        """Handles of the attached recordings, in attachment order."""
+        return tuple(self.recordings)
+
+    def analyze_recording(self, handle: str, movement: str = AUTO) -> Analysis:
+        """The analysis of an attached recording (computed once per handle and movement)."""
+        if handle not in self.recordings:
+            raise SportsGPTError(f"no recording {handle!r} is attached; attached: "
+                                 f"{', '.join(self.recordings) or 'none'}")
+        key = (handle, movement)
+        if key not in self._analyses:
+            found = analyze_file(self.recordings[handle], movement, ctx=self.ctx,
+                                 **self.reader_options)
+            self._analyses[key] = found
+            self._analyses[(handle, found.movement)] = found
+        return self._analyses[key]
+
+    def registry(self) -> ToolRegistry:
+        """The tool registry with the handle enum bound to this conversation's recordings."""
+        from sportsgpt.tools.registry import ToolRegistry
+
+        return ToolRegistry(handles=self.recording_handles())

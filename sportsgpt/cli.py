@@ -73,10 +73,23 @@ def _format_inspection_text(rep: Any) -> str:
     return "\n".join(lines)
 
 
+def _context(args: argparse.Namespace) -> Any:
+    """The API context for one command (settings from the environment, options applied)."""
+    from sportsgpt.api import SportsGPT
+    from sportsgpt.core.settings import get_settings
+
+    settings = get_settings()
+    model = getattr(args, "model", None)
+    if model:
+        settings = settings.model_copy(update={"embed_model": model})
+    return SportsGPT(settings)
+
+
 def _cmd_inspect(args: argparse.Namespace) -> int:
     from sportsgpt.api import inspect_file
 
-    rep = inspect_file(args.file, format=args.reader, **_reader_options(args))
+    rep = inspect_file(args.file, format=args.reader, ctx=_context(args),
+                       **_reader_options(args))
     if args.format == "json":
         print(json.dumps(rep.model_dump(mode="json"), indent=2))
     else:
@@ -104,13 +117,16 @@ def _cmd_align(args: argparse.Namespace) -> int:
 
     al = align_file(args.file, args.movement, template_path=args.template,
                     threshold=args.threshold, refine=not args.no_refine, format=args.reader,
-                    **_reader_options(args))
+                    ctx=_context(args), **_reader_options(args))
     if args.format == "json":
         data = al.model_dump(mode="json")
         data["found"] = al.found
         print(json.dumps(data, indent=2))
     else:
         print(_format_alignment_text(al))
+    if not al.found:  # the same exit status as analyze when the movement is not there
+        print(f"sportsgpt: error: {al.message}", file=sys.stderr)
+        return EXIT_USER_ERROR
     return 0
 
 
@@ -119,7 +135,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
     analysis = analyze_file(args.file, args.movement, template_path=args.template,
                             arm_swing=args.arm_swing, fallback_events=args.fallback_events,
-                            format=args.reader, baseline=args.baseline,
+                            format=args.reader, baseline=args.baseline, ctx=_context(args),
                             **_reader_options(args))
     out = Path(args.out) if args.out else None
     plots = None
@@ -138,27 +154,42 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def _cmd_kb(args: argparse.Namespace) -> int:
-    from sportsgpt.graph_kb import build as kb
+    from sportsgpt import api
 
-    if args.kb_command == "build":
-        report, stats = kb.kb_build(model=args.model, rebuild=args.rebuild)
-        data: Any = {"nodes": report.nodes, "relations": report.relations,
-                     "qa_pairs": report.qa_pairs, "notes": report.notes, "stats": stats}
-    elif args.kb_command == "ingest":
-        data = kb.kb_ingest(Path(args.path), model=args.model, batch_size=args.batch_size,
-                            progress=not args.no_progress, restart=args.restart
-                            ).model_dump(mode="json")
-    elif args.kb_command == "stats":
-        data = kb.kb_stats()
-    else:
-        hits = kb.kb_search(args.query, k=args.k, movement=args.movement, fault=args.fault,
-                            tier=args.tier, model=args.model,
-                            reranker=Path(args.reranker) if args.reranker else None)
-        if args.format == "text":
-            print(_format_hits(hits))
-            return 0
-        data = [h.model_dump(mode="json") for h in hits]
+    with _context(args) as ctx:
+        data: Any
+        if args.kb_command == "build":
+            report, stats = api.kb_build(ctx, rebuild=args.rebuild)
+            data = {"nodes": report.nodes, "relations": report.relations,
+                    "qa_pairs": report.qa_pairs, "notes": report.notes, "stats": stats}
+        elif args.kb_command == "ingest":
+            data = api.kb_ingest(ctx, args.path, batch_size=args.batch_size,
+                                 progress=not args.no_progress,
+                                 restart=args.restart).model_dump(mode="json")
+        elif args.kb_command == "stats":
+            data = api.kb_stats(ctx)
+        else:
+            hits = api.kb_search(ctx, args.query, k=args.k, movement=args.movement,
+                                 fault=args.fault, tier=args.tier, reranker=args.reranker)
+            if args.format == "text":
+                print(_format_hits(hits))
+                return 0
+            data = [h.model_dump(mode="json") for h in hits]
     print(json.dumps(data, indent=2))
+    return 0
+
+
+def _cmd_movements(args: argparse.Namespace) -> int:
+    from sportsgpt.api import movements
+
+    found = movements()
+    if args.format == "json":
+        print(json.dumps([m.model_dump() for m in found], indent=2))
+        return 0
+    for m in found:
+        print(f"{m.id} ({m.label}, {m.kind})")
+        print(f"  keyframes: {', '.join(m.keyframes)}")
+        print(f"  faults:    {', '.join(m.faults)}")
     return 0
 
 
@@ -182,7 +213,7 @@ def _cmd_template_build(args: argparse.Namespace) -> int:
         [f"--movement {args.movement}", f"--version {args.version}"]
         + [Path(f).name for f in args.files])
     tpl = build_template_from_files(list(args.files), args.movement, version=args.version,
-                                    command=command, format=args.reader,
+                                    command=command, format=args.reader, ctx=_context(args),
                                     **_reader_options(args))
     tpl.save(args.out)
     print(f"wrote {args.out}: {tpl.movement} v{tpl.version}, {tpl.n_frames} frames at "
@@ -217,11 +248,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(func=_cmd_inspect)
 
-    from sportsgpt.tools.motiondtw.features import MOVEMENTS
+    # Movement ids come from the shipped movement folders (JSON only: no numba, no scipy).
+    from sportsgpt.graph_kb.movements import movement_ids
 
+    ids = sorted(movement_ids())
     p = sub.add_parser("align", help="find the movement and its keyframes (MotionDTW)")
     _add_reader_args(p)
-    p.add_argument("--movement", required=True, choices=sorted(MOVEMENTS))
+    p.add_argument("--movement", default="auto", choices=["auto", *ids],
+                   help="movement to find (default: auto, the best-matching template)")
     p.add_argument("--template", help="template JSON (default: the shipped one)")
     p.add_argument("--threshold", type=float, default=None,
                    help="highest normalised match cost accepted (default: the template's)")
@@ -232,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("analyze", help="assess the movement: metrics, faults, evidence (KISMAM)")
     _add_reader_args(p)
-    p.add_argument("--movement", default="auto", choices=["auto", *sorted(MOVEMENTS)],
+    p.add_argument("--movement", default="auto", choices=["auto", *ids],
                    help="movement to assess (default: auto, with a confidence)")
     p.add_argument("--format", choices=("json", "md", "html"), default="md")
     p.add_argument("--out", help="write the report here instead of stdout "
@@ -274,19 +308,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = kb.add_parser("search", help="hybrid search over the QA pairs, with sources")
     p.add_argument("query")
     p.add_argument("-k", type=int, default=5)
-    p.add_argument("--movement")
-    p.add_argument("--fault")
+    p.add_argument("--movement", help="only answers about this movement id")
+    p.add_argument("--fault", help="only answers about this fault id")
     p.add_argument("--tier", choices=("curated", "ingested"))
     p.add_argument("--model")
     p.add_argument("--reranker", help="cross-encoder model path (optional re-ranking)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(func=_cmd_kb)
 
+    p = sub.add_parser("movements", help="the movements SportsGPT assesses, with their faults")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(func=_cmd_movements)
+
     tp = sub.add_parser("template", help="expert templates").add_subparsers(
         dest="template_command", required=True)
     p = tp.add_parser("build", help="build a template from expert recordings")
     _add_reader_args(p, files=True)
-    p.add_argument("--movement", required=True, choices=sorted(MOVEMENTS))
+    p.add_argument("--movement", required=True, choices=ids)
     p.add_argument("--out", required=True, help="template JSON to write")
     p.add_argument("--version", default="1")
     p.set_defaults(func=_cmd_template_build)
@@ -303,7 +341,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SportsGPTError as exc:
         if args.debug:
             raise
-        print(f"sportsgpt: error: {exc}", file=sys.stderr)
+        from sportsgpt.cli_errors import cli_message
+
+        print(f"sportsgpt: error: {cli_message(exc)}", file=sys.stderr)
         return EXIT_USER_ERROR
     except BrokenPipeError:  # output piped into head/less that closed early
         sys.stderr.close()
