@@ -26,7 +26,6 @@ from tests.unit.guidance_cases import (
     severe_report,
 )
 
-
 ALL_IDS = ["markovic2007", "padua2009", "hara2008"]
 
 
