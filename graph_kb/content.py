@@ -30,6 +30,7 @@ from sportsgpt.graph_kb.schema import (
     keyframe_node_id,
     phase_node_id,
 )
+from sportsgpt.graph_kb.support import NEVER_CITE, check_partly_scope, check_text
 from sportsgpt.graph_kb.types import Node, Relation, Source
 
 DATA_DIR: Final = Path(__file__).resolve().parent / "data"
@@ -146,6 +147,18 @@ def _check_sources(path: Path, sources: tuple[Source, ...]) -> None:
         if not s.verified.strip():
             raise KnowledgeDataError(str(path), f"source {s.id!r} says nothing on how it was "
                                      "verified", field=f"{i}.verified")
+        if s.id in NEVER_CITE:
+            raise KnowledgeDataError(str(path), f"source {s.id!r} is a REFERENCES.md 'no' row",
+                                     field=f"{i}.id")
+        if s.verification is None:
+            raise KnowledgeDataError(str(path), f"source {s.id!r} has no verification "
+                                     "('yes' or 'partly')", field=f"{i}.verification")
+        if not (s.supports and s.support_terms):
+            raise KnowledgeDataError(str(path), f"source {s.id!r} does not say what it "
+                                     "supports", field=f"{i}.supports")
+        if any(term != term.lower() or not term.strip() for term in s.support_terms):
+            raise KnowledgeDataError(str(path), f"source {s.id!r} has a support term that is "
+                                     "empty or not lower case", field=f"{i}.support_terms")
 
 
 def _check_graph(path: Path, content: Content) -> None:
@@ -165,6 +178,7 @@ def _check_graph(path: Path, content: Content) -> None:
     _check_kismam(path, g)
     _check_fault_coverage(path, content)
     _check_progressions(path, g)
+    _check_support(path, content)
 
 
 def _check_movements(path: Path, g: GraphData) -> None:
@@ -226,6 +240,51 @@ def _check_references(path: Path, content: Content) -> None:
         _known(path, f"injury_risks.{r.id}.source_ids", r.source_ids, sources)
     for x in g.contraindications:
         _known(path, f"contraindications.{x.id}.source_ids", x.source_ids, sources)
+
+
+def support_problems(content: Content) -> list[str]:
+    """Every breach of the support rule (``support.py``) in the graph records."""
+    g = content.graph
+    src = {s.id: s for s in content.sources}
+    out: list[str] = []
+
+    def text(*parts: str | None) -> str:
+        return " ".join(p for p in parts if p)
+
+    for mt in g.metrics:
+        out += check_text(f"metrics.{mt.id}", text(mt.description, mt.target_note),
+                          mt.source_ids, src)
+    for f in g.faults:
+        out += check_text(f"faults.{f.id}", text(f.description, f.coach_summary, f.caveat),
+                          f.source_ids, src)
+    for c in g.causes:
+        out += check_text(f"causes.{c.id}", c.description, c.source_ids, src)
+    for d in g.drills:
+        where = f"drills.{d.id}"
+        out += check_text(where, text(d.description, d.basis), d.source_ids, src)
+        if d.dosage.dose_basis == "source":
+            out += check_partly_scope(where, d.source_ids, src, dose=True)
+            if not any(f"({s}" in d.basis and src[s].verification == "yes"
+                       for s in d.source_ids if s in src):
+                out.append(f"{where}: dose_basis 'source' but its basis names no cited "
+                           "'yes' source that gives the dose")
+    for q in g.cues:
+        out += check_text(f"cues.{q.id}", text(q.text, q.note), q.source_ids, src)
+    for r in g.injury_risks:
+        out += check_text(f"injury_risks.{r.id}", r.statement, r.source_ids, src)
+    for x in g.contraindications:
+        out += check_text(f"contraindications.{x.id}", text(x.description, x.action),
+                          x.source_ids, src)
+    return out
+
+
+def _check_support(path: Path, content: Content) -> None:
+    """Raise on the first breach of the support rule."""
+    problems = support_problems(content)
+    if problems:
+        where, _, reason = problems[0].partition(": ")
+        raise KnowledgeDataError(str(path), f"{reason} ({len(problems)} problem(s))",
+                                 field=where)
 
 
 def _instants(movement: MovementRecord) -> list[str]:

@@ -165,14 +165,22 @@ class CauseRecord(_Cited):
     muscles: list[Id] = Field(default_factory=list)
 
 
+DoseBasis = Literal["coaching_practice", "source"]
+
+
 class Dosage(_Record):
-    """A coaching starting dose (sets x reps, rest, sessions per week)."""
+    """A starting dose (sets x reps, rest, sessions per week) and where it comes from.
+
+    ``dose_basis`` is ``"coaching_practice"`` unless a cited ``yes`` source gives
+    the dose and the drill's ``basis`` names that source (see ``support.py``).
+    """
 
     sets: int = Field(ge=1, le=10)
     reps: int = Field(ge=1, le=60)
     rep_unit: RepUnit = "reps"
     rest_s: int = Field(ge=0, le=600)
     per_week: int = Field(ge=1, le=7)
+    dose_basis: DoseBasis
 
 
 class DrillRecord(_Cited):
