@@ -1,6 +1,6 @@
 """Qwen3 behind any OpenAI-compatible server (vLLM, SGLang, Ollama, llama.cpp).
 
-:class:`QwenChatOpenAI` is LangChain's ``ChatOpenAI`` with four changes, so that the
+:class:`QwenChatOpenAI` is LangChain's ``ChatOpenAI`` with five changes, so that the
 agent sees the same messages whatever server runs the model:
 
 * **Thinking off for tools and structured output.** A request that carries
@@ -20,6 +20,8 @@ agent sees the same messages whatever server runs the model:
   returned hermes ``<tool_call>`` blocks in the content instead of structured
   ``tool_calls`` (llama.cpp without a tool-call template, some Ollama models), they
   are parsed with :func:`~sportsgpt.agents.llm.qwen_format.parse_tool_calls`.
+* **``max_tokens`` on the wire.** LangChain sends OpenAI's ``max_completion_tokens``;
+  local servers read ``max_tokens``, so the limit is sent under that name.
 * **Typed failures.** After the client's own retries (``max_retries``, exponential
   backoff), a refused connection raises :class:`LLMUnavailableError`, a timeout
   :class:`LLMTimeoutError` and an HTTP error status :class:`LLMServerError`; the
@@ -217,6 +219,10 @@ class QwenChatOpenAI(ChatOpenAI):
     def _get_request_payload(self, input_: Any, *, stop: list[str] | None = None,
                              **kwargs: Any) -> dict[str, Any]:
         payload: dict[str, Any] = super()._get_request_payload(input_, stop=stop, **kwargs)
+        # LangChain renames max_tokens to OpenAI's newer max_completion_tokens, which
+        # llama-cpp-python's server ignores; every local server reads max_tokens.
+        if "max_completion_tokens" in payload:
+            payload["max_tokens"] = payload.pop("max_completion_tokens")
         if self.thinking and not _asks_for_structure(payload):
             return payload
         extra = dict(payload.get("extra_body") or {})

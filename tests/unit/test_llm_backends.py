@@ -207,6 +207,14 @@ def test_thinking_on_for_plain_calls_only() -> None:
     assert with_tools["tools"][0]["function"]["name"] == "kg_lookup"
 
 
+def test_token_limit_is_sent_as_max_tokens() -> None:
+    server = answering("Fine.")
+    server.model(max_tokens=12).invoke("Hi")
+    server.model().bind(max_tokens=7).invoke("Hi")
+    assert [b.get("max_tokens") for b in server.requests] == [12, 7]
+    assert all("max_completion_tokens" not in b for b in server.requests)
+
+
 def test_soft_switch_can_be_turned_off() -> None:
     server = answering("Fine.")
     server.model(soft_switch=False).invoke([SystemMessage("You coach."), HumanMessage("Hi")])
