@@ -53,7 +53,8 @@ def test_shipped_templates_are_complete(movement: str) -> None:
     assert all(len(e.sha256) == 64 for e in tpl.provenance.experts)
     assert tpl.provenance.command and tpl.provenance.command.startswith("sportsgpt template")
     assert tpl.match_threshold >= 2.0
-    assert packaged_template_path(movement).name == f"{movement}.json"
+    path = packaged_template_path(movement)
+    assert (path.parent.name, path.name) == (movement, "template.json")
 
 
 def test_leave_one_out_keyframes_match_the_events(loo_cmj: Template,

@@ -8,6 +8,7 @@ metrics; these tests fail on the first list that disagrees.
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -194,6 +195,16 @@ def test_unreadable_movement_file(tmp_path: Path) -> None:
     path.write_text("{not json", encoding="utf-8")
     with pytest.raises(MovementDataError, match="not a readable movement file"):
         read_spec(path)
+
+
+def test_every_movement_folder_ships_in_the_wheel() -> None:
+    """pyproject lists each folder as a package (setuptools warns about unlisted ones)."""
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    config = tomllib.loads(pyproject.read_text(encoding="utf-8"))["tool"]["setuptools"]
+    listed = {p.removeprefix("sportsgpt.graph_kb.movements.") for p in config["packages"]
+              if p.startswith("sportsgpt.graph_kb.movements.")}
+    assert listed == set(IDS)
+    assert "*/*.json" in config["package-data"]["sportsgpt.graph_kb.movements"]
 
 
 def test_shipped_specs_round_trip() -> None:
