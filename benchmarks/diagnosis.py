@@ -14,7 +14,7 @@ Protocol:
   trial and reused for its clean control and all its injected cases
   (:mod:`sportsgpt.evals.fault_injection`, magnitudes mild/moderate/severe).
   A fault is scored on a trial only when its id is in that movement's catalog
-  (``graph_kb/catalog/<movement>.json``) and, for faults with
+  (``graph_kb/movements/<movement>/catalog.json``) and, for faults with
   ``meaningful_trials`` (``limited_arm_swing``), only on those trials; every
   other combination is listed as skipped.
 * **Detection.** A fault counts as detected when its ``fault_id`` is among the
@@ -52,7 +52,8 @@ import numpy as np
 
 from sportsgpt.core.errors import SportsGPTError
 from sportsgpt.evals.fault_injection import FAULTS, MAGNITUDES, clean, inject
-from sportsgpt.graph_kb.catalog import CATALOG_MOVEMENTS, MovementCatalog, load_catalog
+from sportsgpt.graph_kb.catalog import MovementCatalog, load_catalog
+from sportsgpt.graph_kb.movements import movement_ids
 from sportsgpt.tools.datasets import list_cmu_trials, load_cmu_trial, load_ui_prmd
 from sportsgpt.tools.kismam.assess import assess, score_fault
 from sportsgpt.tools.kismam.baseline import baseline_catalog, baseline_values
@@ -522,7 +523,7 @@ def main() -> None:
         chans[n] = motion_channels(load_cmu_trial(n))
         log(f"[channels {i}/{len(names)}] {n}")
     log("[targets] assessing the catalogs' expert recordings")
-    values = expert_values([load_catalog(m) for m in CATALOG_MOVEMENTS])
+    values = expert_values([load_catalog(m) for m in movement_ids()])
     cases, skipped = run_jumps(tests, chans, values)
     t_jumps = time.perf_counter() - t0
     squats = run_squats(episodes, values)
@@ -672,8 +673,8 @@ def main() -> None:
         f"{', '.join(f'{k} ({v})' for k, v in ranked(clean_cnt)) or 'none'}.", "",
         "### Skipped fault x trial combinations", "",
         "Injectable faults (`FAULTS`) not scored on a trial, because the id is not in that "
-        "movement's catalog (`graph_kb/catalog/<movement>.json`) or the fault is meaningful "
-        "only on `ARM_SWING_TRIALS`:", "", *skip_detail, "",
+        "movement's catalog (`graph_kb/movements/<movement>/catalog.json`) or the fault is "
+        "meaningful only on `ARM_SWING_TRIALS`:", "", *skip_detail, "",
         "## UI-PRMD deep squats (leave-one-subject-out templates)", "",
         f"Subjects s01-s05, episodes {episodes[0]}-{episodes[-1]}, correct and incorrect "
         f"({n_class[True]} + {n_class[False]} repetitions). For each test subject the "

@@ -50,6 +50,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sportsgpt.graph_kb.movements import movement_spec
 from sportsgpt.tools.datasets import list_cmu_trials, load_cmu_trial
 from sportsgpt.tools.events import jump_events
 from sportsgpt.tools.motion import AngleSequence, MotionSequence
@@ -61,12 +62,12 @@ from sportsgpt.tools.motiondtw.align import (
     template_columns,
 )
 from sportsgpt.tools.motiondtw.dtw import dtw
-from sportsgpt.tools.motiondtw.features import MOVEMENTS, motion_channels
+from sportsgpt.tools.motiondtw.features import motion_channels
 from sportsgpt.tools.motiondtw.templates import Template, build_template
 from sportsgpt.tools.preprocess import normalise_facing
 
-KEYS = MOVEMENTS["countermovement_jump"].keyframes
-PHASES = [(p.start, p.end) for p in MOVEMENTS["countermovement_jump"].phases]
+KEYS = movement_spec("countermovement_jump").keyframes
+PHASES = [(p.start, p.end) for p in movement_spec("countermovement_jump").phases]
 IN_PLACE = ("16_01", "16_02", "16_03", "16_04")
 FPS = 120.0
 
@@ -449,7 +450,7 @@ def main() -> None:
         "`sportsgpt.tools.motiondtw.features`); the stage-1 match thresholds were calibrated "
         "in-sample between the costs of these recordings (and UI-PRMD squats, OpenCap) and "
         "the costs of other movements (`python -m sportsgpt.tools.motiondtw.calibrate`, "
-        "`tools/motiondtw/templates/CALIBRATION.md`).", "",
+        "`graph_kb/movements/CALIBRATION.md`).", "",
         "Caveat: MotionDTW's refinement uses the same kinds of kinematic events as the "
         "reference routine (within +-0.1 s of the transferred frame), so the refined rows "
         "are favoured by construction; the transfer-only rows are the alignment alone. The "
