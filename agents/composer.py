@@ -316,7 +316,8 @@ def _dosage(item: Mapping[str, Any]) -> str:
     unit = {"reps": "reps", "reps_per_side": "reps per side", "contacts": "contacts",
             "seconds": "s", "seconds_per_side": "s per side"}.get(
         str(item.get("rep_unit", "reps")), str(item.get("rep_unit", "")))
-    dose = item.get("dosage") if isinstance(item.get("dosage"), Mapping) else item
+    nested = item.get("dosage")
+    dose: Mapping[str, Any] = nested if isinstance(nested, Mapping) else item
     sets, reps = dose.get("sets"), dose.get("reps")
     text = f"{sets} × {reps} {unit}" if sets and reps else "as the knowledge base gives it"
     if dose.get("rest_s") is not None:

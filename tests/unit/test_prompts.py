@@ -8,6 +8,10 @@ import pytest
 
 from sportsgpt.prompts import PromptError, load, names, render
 
+# The renderer needs the agents extra (jinja2, pyyaml); a core-only install skips.
+pytest.importorskip("jinja2")
+pytest.importorskip("yaml")
+
 SAMPLES: dict[str, dict[str, Any]] = {
     "coach_system": {"movements": ["countermovement_jump", "deep_squat"],
                      "today": "2026-12-01"},
