@@ -152,3 +152,27 @@ def test_real_cmu_jump(cmu_dir: Path) -> None:
 @pytest.mark.parametrize("case", [severe_report, clean_report], ids=["severe", "clean"])
 def test_composer_is_deterministic(case: object) -> None:
     assert _compose([case()])[0] == _compose([case()])[0]  # type: ignore[operator]
+
+
+def test_real_cmu_jump_with_the_curated_knowledge(cmu_dir: Path) -> None:
+    from sportsgpt import api
+    from sportsgpt.graph_kb.build import build_curated
+    from sportsgpt.graph_kb.embedded import EmbeddedStore
+    from sportsgpt.tools.knowledge import kg_lookup, qa_search
+    from tests.contract.kb_fixtures import EMBEDDER
+
+    store = EmbeddedStore(None)
+    build_curated(store, EMBEDDER)
+    reports = api.analyze_file(cmu_dir / "16_01.amc", "countermovement_jump").reports
+    knowledge = {f.fault_id: kg_lookup(fault_id=f.fault_id, store=store)
+                 for r in reports for f in r.findings}
+    hits = qa_search("how do I use my arms to jump higher", k=3, store=store,
+                     embedder=EMBEDDER)
+    g = compose_guidance(reports, knowledge, hits, "how can I jump higher?")
+    run = RunEvidence.from_run(reports, knowledge, hits)
+    assert g.findings[0].fault_id == "limited_arm_swing" and 2 <= len(g.drills) <= 4
+    assert g.findings[0].source_ids and g.cited_ids() <= set(run.sources)
+    verdict = verify_guidance(g, run)
+    assert verdict.ok and verdict.guidance == g
+    md = render_markdown(g, run.sources)
+    assert all(f"[{i}]" in md for i in g.cited_ids())
