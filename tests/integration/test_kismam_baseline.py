@@ -32,7 +32,7 @@ def test_analyze_with_a_baseline(uiprmd_dir: Path, tmp_path: Path) -> None:
                  "--movement", "deep_squat", "--format", "json", "--out", str(out),
                  "--baseline", *base])
     assert code == 0
-    rep = json.loads(out.read_text(encoding="utf-8"))
+    (rep,) = json.loads(out.read_text(encoding="utf-8"))["repetitions"]
     assert any("own baseline (4 recordings" in n for n in rep["notes"])
     assert not [f for f in rep["findings"] if f["severity"] in ("moderate", "severe")]
     depth = next(m for m in rep["metrics"] if m["id"] == "squat_depth_knee_flexion")

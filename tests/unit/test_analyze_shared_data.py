@@ -68,7 +68,9 @@ def test_opencap_samples(opencap_dir: Path, name: str, family: tuple[str, ...],
 def test_cli_json_keeps_the_issue_names(cmu_dir: Path, capsys: pytest.CaptureFixture[str]
                                         ) -> None:
     assert main(["analyze", str(cmu_dir / "16_03.amc"), "--format", "json"]) == 0
-    rep = json.loads(capsys.readouterr().out)  # one repetition: one JSON object
+    data = json.loads(capsys.readouterr().out)
+    assert set(data) == {"repetitions"}  # the same shape for one repetition as for several
+    (rep,) = data["repetitions"]
     assert {"movement", "fps", "n_frames", "keyframes", "phases", "metrics", "findings",
             "quality"} <= set(rep)
     assert {"id", "label", "value", "unit", "target_low", "target_high", "z",

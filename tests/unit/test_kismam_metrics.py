@@ -78,7 +78,9 @@ def test_knee_angle_at_takeoff_is_most_extended_included_angle() -> None:
     kin = _seq({"knee_flexion_left": knee, "knee_flexion_right": knee + 4.0})
     m = knee_angle_at_takeoff(kin, None, KF, FPS)
     assert m.value == pytest.approx(180.0 - 12.0)  # mean of 10° and 14° at frame 130
-    assert (m.frame, m.keyframe) == (130, "takeoff")
+    assert (m.frame, m.keyframe) == (130, None)  # a window metric: no single keyframe
+    assert m.window == ("takeoff - 0.1 s", "takeoff")
+    assert m.window_frames == (KF["takeoff"] - round(0.1 * FPS), KF["takeoff"])
 
 
 def test_countermovement_depth_without_positions_uses_standing_pelvis_height() -> None:
@@ -124,7 +126,9 @@ def test_knee_flexion_excursion_is_peak_minus_contact_within_the_landing_window(
     kin = _seq({"knee_flexion_left": knee - 2.0, "knee_flexion_right": knee + 2.0})
     m = knee_flexion_excursion_landing(kin, None, KF, FPS)
     assert m.value == pytest.approx(40.0)
-    assert (m.frame, m.keyframe) == (190, "landing_bottom")
+    assert (m.frame, m.keyframe) == (190, None)
+    assert m.window == ("landing", "landing_bottom + 0.2 s")
+    assert m.window_frames == (KF["landing"], KF["landing_bottom"] + round(0.2 * FPS))
 
 
 def test_knee_flexion_excursion_takes_each_leg_from_its_own_contact() -> None:

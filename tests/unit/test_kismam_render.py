@@ -159,12 +159,18 @@ def test_json_single_report_round_trips() -> None:
     report = _report()
     text = render_json([report])
     data = json.loads(text)
-    assert AssessmentReport.model_validate(data) == report
+    assert set(data) == {"repetitions"}
+    assert AssessmentReport.model_validate(data["repetitions"][0]) == report
     assert parse_json(text) == [report]
 
 
-@pytest.mark.parametrize("n", [0, 2, 3], ids=["none", "two", "three"])
-def test_json_other_counts_use_repetitions(n: int) -> None:
+def test_parse_json_still_reads_a_bare_report() -> None:
+    report = _report()
+    assert parse_json(report.model_dump_json()) == [report]
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3], ids=["none", "one", "two", "three"])
+def test_json_is_always_repetitions(n: int) -> None:
     reports = [_report(i + 1) for i in range(n)]
     data = json.loads(render_json(reports))
     assert set(data) == {"repetitions"}
@@ -172,8 +178,8 @@ def test_json_other_counts_use_repetitions(n: int) -> None:
     assert parse_json(render_json(reports)) == reports
 
 
-def test_json_keeps_the_issue_names_at_top_level() -> None:
-    data = json.loads(render_json([_report()]))
+def test_json_keeps_the_issue_names_in_each_report() -> None:
+    data = json.loads(render_json([_report()]))["repetitions"][0]
     for name in ("movement", "fps", "n_frames", "keyframes", "phases", "metrics", "findings",
                  "quality"):
         assert name in data
@@ -229,9 +235,32 @@ def test_markdown_content() -> None:
 
 def test_markdown_escapes_html_and_pipes() -> None:
     md = render_markdown([_report(label_suffix=" " + EVIL + " | x")])
-    assert "<script" not in md
-    assert "&lt;script&gt;" in md
+    assert re.search(r"(?<!\\)<script", md) is None  # every tag opening is escaped
+    assert "\\<script>" in md  # a viewer shows <script> as text; no entity in a terminal
+    assert "&lt;" not in md and "&gt;" not in md
     assert "\\| x" in md
+
+
+def test_markdown_is_plain_text_for_comparisons() -> None:
+    report = _report()
+    note = report.quality.model_copy(update={"notes": ["jitter < 2 mm and speed > 1 m/s"]})
+    md = render_markdown([report.model_copy(update={"quality": note})])
+    assert "- jitter < 2 mm and speed > 1 m/s" in md
+
+
+def test_window_metric_shows_its_window_not_a_keyframe() -> None:
+    report = _report()
+    swing = MetricResult(id="arm_swing_amplitude", label="Arm swing amplitude", value=120.0,
+                         unit="deg", target_low=90.0, target_high=None, z=None, status="ok",
+                         frame=95, window=["takeoff - 1 s", "takeoff"], window_frames=[2, 102])
+    md = render_markdown([report.model_copy(update={"metrics": [*report.metrics, swing]})])
+    row = next(line for line in md.splitlines() if line.startswith("| Arm swing amplitude"))
+    assert "takeoff - 1 s to takeoff (frames 2–102), value from frame 95" in row
+    page = render_html([report.model_copy(update={"metrics": [swing]})])
+    assert "takeoff - 1 s to takeoff (frames 2–102), value from frame 95" in page
+    data = json.loads(render_json([report.model_copy(update={"metrics": [swing]})]))
+    assert data["repetitions"][0]["metrics"][0]["window"] == ["takeoff - 1 s", "takeoff"]
+    assert data["repetitions"][0]["metrics"][0]["window_frames"] == [2, 102]
 
 
 def test_markdown_several_and_none() -> None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 import numpy as np
@@ -62,11 +62,39 @@ class NotAssessableError(SportsGPTError):
 
 @dataclass(frozen=True)
 class Measurement:
-    """A metric value and where it was measured."""
+    """A metric value and where it was measured.
+
+    A *point* metric is read at one keyframe: ``keyframe`` names it and ``frame`` is its
+    frame. A *window* metric is measured over a stretch of the recording (a peak, a
+    range, a duration, a difference between two moments): ``keyframe`` is None,
+    ``window`` names the stretch's two ends (keyframe names, or an offset from one such
+    as ``"takeoff - 1 s"``) and ``window_frames`` gives them as frames; ``frame`` is the
+    frame the value comes from (the peak's), or None when no single frame gives it (a
+    duration).
+    """
 
     value: float
     frame: int | None
     keyframe: str | None
+    window: tuple[str, str] | None = None
+    window_frames: tuple[int, int] | None = None
+
+    def placement(self) -> dict[str, object]:
+        """Where it was measured, as :class:`~.models.MetricResult` fields."""
+        return {"keyframe": self.keyframe, "frame": self.frame,
+                "window": list(self.window) if self.window else None,
+                "window_frames": list(self.window_frames) if self.window_frames else None}
+
+
+def over_window(value: float, frame: int | None, start: str, end: str, lo: int, hi: int,
+                n_frames: int) -> Measurement:
+    """A window measurement between ``start`` and ``end`` (frames clipped to the recording)."""
+    lo_c, hi_c = max(0, lo), min(n_frames - 1, hi)
+    return Measurement(value, frame, None, (start, end), (lo_c, max(lo_c, hi_c)))
+
+
+def _seconds(s: float) -> str:
+    return f"{s:g} s"
 
 
 MetricFunction = Callable[[AngleSequence, MotionSequence | None, Mapping[str, int], float],
@@ -187,8 +215,8 @@ def countermovement_depth(kin: AngleSequence, motion: MotionSequence | None,
     onset = keyframe(keyframes, "movement_onset")
     bottom = keyframe(keyframes, "countermovement_bottom")
     drop = value_at(h, onset, "pelvis height") - value_at(h, bottom, "pelvis height")
-    return Measurement(100.0 * drop / body_leg_length(kin, motion, keyframes), bottom,
-                       "countermovement_bottom")
+    return over_window(100.0 * drop / body_leg_length(kin, motion, keyframes), bottom,
+                       "movement_onset", "countermovement_bottom", onset, bottom, len(h))
 
 
 def _at_bottom(kin: AngleSequence, keyframes: Mapping[str, int], base: str) -> Measurement:
@@ -226,11 +254,18 @@ def trunk_lean_at_takeoff(kin: AngleSequence, motion: MotionSequence | None,
                        f, "takeoff")
 
 
+def _takeoff_window(kin: AngleSequence, value: float, frame: int, to: int, fps: float
+                    ) -> Measurement:
+    lo = to - frames(TAKEOFF_WINDOW_S, fps)
+    return over_window(value, frame, f"takeoff - {_seconds(TAKEOFF_WINDOW_S)}", "takeoff", lo,
+                       to, kin.n_frames)
+
+
 def _extension_at_takeoff(kin: AngleSequence, keyframes: Mapping[str, int], fps: float,
                           base: str) -> Measurement:
     to = keyframe(keyframes, "takeoff")
     least, f = window(bilateral(kin, base), to - frames(TAKEOFF_WINDOW_S, fps), to, "min", base)
-    return Measurement(180.0 - least, f, "takeoff")
+    return _takeoff_window(kin, 180.0 - least, f, to, fps)
 
 
 def knee_angle_at_takeoff(kin: AngleSequence, motion: MotionSequence | None,
@@ -258,7 +293,7 @@ def ankle_plantarflexion_at_takeoff(kin: AngleSequence, motion: MotionSequence |
     to = keyframe(keyframes, "takeoff")
     pf = -bilateral(kin, "ankle_dorsiflexion")
     best, f = window(pf, to - frames(TAKEOFF_WINDOW_S, fps), to, "max", "ankle plantarflexion")
-    return Measurement(best, f, "takeoff")
+    return _takeoff_window(kin, best, f, to, fps)
 
 
 def arm_swing_amplitude(kin: AngleSequence, motion: MotionSequence | None,
@@ -269,7 +304,8 @@ def arm_swing_amplitude(kin: AngleSequence, motion: MotionSequence | None,
     sh = bilateral(kin, "shoulder_flexion")
     hi, f = window(sh, onset, to, "max", "shoulder flexion")
     lo, _ = window(sh, onset, to, "min", "shoulder flexion")
-    return Measurement(hi - lo, f, "takeoff")
+    return over_window(hi - lo, f, f"takeoff - {_seconds(ARM_SWING_WINDOW_S)}", "takeoff", onset,
+                       to, len(sh))
 
 
 def arm_swing_timing(kin: AngleSequence, motion: MotionSequence | None,
@@ -285,9 +321,11 @@ def arm_swing_timing(kin: AngleSequence, motion: MotionSequence | None,
                             f"(needs {ARM_SWING_MIN_DEG:.0f}°)")
     to = keyframe(keyframes, "takeoff")
     onset = to - frames(ARM_SWING_WINDOW_S, fps)
+    end_name = "landing" if "landing" in keyframes else "takeoff + 0.3 s"
     end = keyframes.get("landing", to + frames(0.3, fps))
     _, f = window(bilateral(kin, "shoulder_flexion"), onset, int(end), "max", "shoulder flexion")
-    return Measurement((f - to) / fps, f, "takeoff")
+    return over_window((f - to) / fps, f, f"takeoff - {_seconds(ARM_SWING_WINDOW_S)}", end_name,
+                       onset, int(end), kin.n_frames)
 
 
 # --- flight --------------------------------------------------------------------------------
@@ -295,30 +333,33 @@ def duration_unweighting_braking(kin: AngleSequence, motion: MotionSequence | No
                                  keyframes: Mapping[str, int], fps: float) -> Measurement:
     """Seconds from movement onset to the countermovement bottom (McMahon et al. 2018)."""
     a, b = keyframe(keyframes, "movement_onset"), keyframe(keyframes, "countermovement_bottom")
-    return Measurement((b - a) / fps, b, "countermovement_bottom")
+    return over_window((b - a) / fps, None, "movement_onset", "countermovement_bottom", a, b,
+                       kin.n_frames)
 
 
 def duration_propulsion(kin: AngleSequence, motion: MotionSequence | None,
                         keyframes: Mapping[str, int], fps: float) -> Measurement:
     """Seconds from the countermovement bottom to takeoff."""
     a, b = keyframe(keyframes, "countermovement_bottom"), keyframe(keyframes, "takeoff")
-    return Measurement((b - a) / fps, b, "takeoff")
+    return over_window((b - a) / fps, None, "countermovement_bottom", "takeoff", a, b,
+                       kin.n_frames)
 
 
 def duration_flight(kin: AngleSequence, motion: MotionSequence | None,
                     keyframes: Mapping[str, int], fps: float) -> Measurement:
     """Seconds from takeoff to landing."""
     a, b = keyframe(keyframes, "takeoff"), keyframe(keyframes, "landing")
-    return Measurement((b - a) / fps, b, "landing")
+    return over_window((b - a) / fps, None, "takeoff", "landing", a, b, kin.n_frames)
 
 
 def jump_height_flight_time(kin: AngleSequence, motion: MotionSequence | None,
                             keyframes: Mapping[str, int], fps: float) -> Measurement:
     """Jump height g·t²/8 from flight time t (m); assumes equal takeoff and landing posture."""
-    t = duration_flight(kin, motion, keyframes, fps).value
+    flight = duration_flight(kin, motion, keyframes, fps)
+    t = flight.value
     if t <= 0:
         raise NotAssessableError("no flight time")
-    return Measurement(G * t * t / 8.0, keyframe(keyframes, "apex"), "apex")
+    return replace(flight, value=G * t * t / 8.0)
 
 
 def jump_height_pelvis_rise(kin: AngleSequence, motion: MotionSequence | None,
@@ -327,7 +368,7 @@ def jump_height_pelvis_rise(kin: AngleSequence, motion: MotionSequence | None,
     h = channel(kin, "pelvis_height")
     onset, apex = keyframe(keyframes, "movement_onset"), keyframe(keyframes, "apex")
     rise = value_at(h, apex, "pelvis height") - value_at(h, onset, "pelvis height")
-    return Measurement(rise, apex, "apex")
+    return over_window(rise, apex, "movement_onset", "apex", onset, apex, len(h))
 
 
 def takeoff_angle(kin: AngleSequence, motion: MotionSequence | None,
@@ -369,7 +410,7 @@ def jump_distance(kin: AngleSequence, motion: MotionSequence | None,
     _forward(motion)
     start = max(value_at(_foot_x(motion, s, True), to, "toe position") for s in ("left", "right"))
     end = min(value_at(_foot_x(motion, s, False), lb, "heel position") for s in ("left", "right"))
-    return Measurement(end - start, lb, "landing_bottom")
+    return over_window(end - start, lb, "takeoff", "landing_bottom", to, lb, motion.n_frames)
 
 
 def landing_reach(kin: AngleSequence, motion: MotionSequence | None,
@@ -411,6 +452,15 @@ def _landing_window(keyframes: Mapping[str, int], fps: float) -> tuple[int, int]
     return land, int(end)
 
 
+def _in_landing_window(kin: AngleSequence, value: float, frame: int | None,
+                       keyframes: Mapping[str, int], fps: float) -> Measurement:
+    lo, hi = _landing_window(keyframes, fps)
+    base = "landing_bottom" if "landing_bottom" in keyframes else "landing"
+    return over_window(value, frame, "landing",
+                       f"{base} + {_seconds(LANDING_WINDOW_AFTER_BOTTOM_S)}", lo, hi,
+                       kin.n_frames)
+
+
 def knee_flexion_at_initial_contact(kin: AngleSequence, motion: MotionSequence | None,
                                     keyframes: Mapping[str, int], fps: float) -> Measurement:
     """Knee flexion of the less flexed knee at initial contact (LESS item 1), degrees."""
@@ -432,7 +482,7 @@ def peak_knee_flexion_landing(kin: AngleSequence, motion: MotionSequence | None,
     """Peak knee flexion (mean of sides) in the landing window, degrees."""
     lo, hi = _landing_window(keyframes, fps)
     v, f = window(bilateral(kin, "knee_flexion"), lo, hi, "max", "knee flexion")
-    return Measurement(v, f, "landing_bottom")
+    return _in_landing_window(kin, v, f, keyframes, fps)
 
 
 def knee_flexion_excursion_landing(kin: AngleSequence, motion: MotionSequence | None,
@@ -464,7 +514,8 @@ def knee_flexion_excursion_landing(kin: AngleSequence, motion: MotionSequence | 
         peaks.append(f)
     if not out:
         raise NotAssessableError("no knee flexion at initial contact")
-    return Measurement(float(np.mean(out)), round(float(np.mean(peaks))), "landing_bottom")
+    return _in_landing_window(kin, float(np.mean(out)), round(float(np.mean(peaks))),
+                              keyframes, fps)
 
 
 def peak_hip_flexion_landing(kin: AngleSequence, motion: MotionSequence | None,
@@ -472,7 +523,7 @@ def peak_hip_flexion_landing(kin: AngleSequence, motion: MotionSequence | None,
     """Peak hip flexion (mean of sides) in the landing window, degrees."""
     lo, hi = _landing_window(keyframes, fps)
     v, f = window(bilateral(kin, "hip_flexion"), lo, hi, "max", "hip flexion")
-    return Measurement(v, f, "landing_bottom")
+    return _in_landing_window(kin, v, f, keyframes, fps)
 
 
 def time_to_stabilisation(kin: AngleSequence, motion: MotionSequence | None,
@@ -490,7 +541,8 @@ def time_to_stabilisation(kin: AngleSequence, motion: MotionSequence | None,
         run = run + 1 if still[i] else 0
         if run >= hold:
             start = i - hold + 1
-            return Measurement((start - land) / fps, start, "landing")
+            return over_window((start - land) / fps, start, "landing", "pelvis still", land,
+                               start, len(v))
     raise NotAssessableError(f"the pelvis is not still for {STABLE_HOLD_S} s before the recording "
                         "ends")
 
@@ -507,7 +559,7 @@ def knee_fppa_landing(kin: AngleSequence, motion: MotionSequence | None,
     """Peak knee frontal-plane projection angle (valgus +, worse side) in the landing window."""
     lo, hi = _landing_window(keyframes, fps)
     v, f = _fppa_peak(kin, lo, hi)
-    return Measurement(v, f, "landing")
+    return _in_landing_window(kin, v, f, keyframes, fps)
 
 
 def _first_contacts(kin: AngleSequence, keyframes: Mapping[str, int], fps: float
@@ -538,8 +590,9 @@ def landing_time_asymmetry(kin: AngleSequence, motion: MotionSequence | None,
     for side in ("left", "right"):
         if side not in firsts:
             raise NotAssessableError(f"the {side} foot does not land within the recording")
-    return Measurement(1000.0 * abs(firsts["left"] - firsts["right"]) / fps,
-                       min(firsts.values()), "landing")
+    first, second = sorted(firsts.values())
+    return over_window(1000.0 * (second - first) / fps, None, "first foot contact",
+                       "second foot contact", first, second, kin.n_frames)
 
 
 def landing_knee_flexion_asymmetry(kin: AngleSequence, motion: MotionSequence | None,
@@ -548,7 +601,7 @@ def landing_knee_flexion_asymmetry(kin: AngleSequence, motion: MotionSequence | 
     lo, hi = _landing_window(keyframes, fps)
     left, fl = window(channel(kin, "knee_flexion_left"), lo, hi, "max", "left knee flexion")
     right, _ = window(channel(kin, "knee_flexion_right"), lo, hi, "max", "right knee flexion")
-    return Measurement(abs(left - right), fl, "landing_bottom")
+    return _in_landing_window(kin, abs(left - right), fl, keyframes, fps)
 
 
 # --- squat ---------------------------------------------------------------------------------
@@ -561,7 +614,7 @@ def squat_depth_knee_flexion(kin: AngleSequence, motion: MotionSequence | None,
     """Peak knee flexion (mean of sides) between descent start and ascent end, degrees."""
     lo, hi = _squat_window(keyframes)
     v, f = window(bilateral(kin, "knee_flexion"), lo, hi, "max", "knee flexion")
-    return Measurement(v, f, "bottom")
+    return over_window(v, f, "descent_start", "ascent_end", lo, hi, kin.n_frames)
 
 
 def hip_below_knee(kin: AngleSequence, motion: MotionSequence | None,
@@ -585,7 +638,7 @@ def knee_fppa_squat(kin: AngleSequence, motion: MotionSequence | None,
     """Peak knee FPPA (valgus +, worse side) between descent start and ascent end, degrees."""
     lo, hi = _squat_window(keyframes)
     v, f = _fppa_peak(kin, lo, hi)
-    return Measurement(v, f, "bottom")
+    return over_window(v, f, "descent_start", "ascent_end", lo, hi, kin.n_frames)
 
 
 def heel_rise(kin: AngleSequence, motion: MotionSequence | None,
@@ -599,7 +652,7 @@ def heel_rise(kin: AngleSequence, motion: MotionSequence | None,
         v, f = window(rise, lo, hi, "max", "heel height")
         if v > best:
             best, frame = v, f
-    return Measurement(best, frame, "bottom")
+    return over_window(best, frame, "descent_start", "ascent_end", lo, hi, len(lh))
 
 
 def squat_knee_asymmetry(kin: AngleSequence, motion: MotionSequence | None,

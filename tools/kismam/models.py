@@ -49,8 +49,17 @@ class MetricResult(BaseModel):
     z: float | None = Field(description="deviation in target standard deviations; "
                                         "None when not assessable")
     status: MetricStatus
-    keyframe: str | None = Field(None, description="keyframe or phase it is measured at")
-    frame: int | None = None
+    keyframe: str | None = Field(None, description="the keyframe a point metric is read at; "
+                                                    "None for a window metric")
+    frame: int | None = Field(None, description="frame the value comes from: the keyframe's "
+                                                "frame, or the peak's in a window; None when "
+                                                "no single frame gives it (a duration)")
+    window: list[str] | None = Field(
+        None, min_length=2, max_length=2,
+        description="for a metric measured over a stretch of the recording: its two ends, "
+                    "as keyframe names or offsets from one (e.g. ['takeoff - 1 s', 'takeoff'])")
+    window_frames: list[int] | None = Field(
+        None, min_length=2, max_length=2, description="the window's first and last frame")
     target_source: list[str] = Field(default_factory=list,
                                      description="source ids of the target range")
     target_given: str | None = Field(

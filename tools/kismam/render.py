@@ -2,19 +2,22 @@
 
 Forms, stated once:
 
-* **JSON** (:func:`render_json`): one report is written as the report object
-  itself (``AssessmentReport``'s names at the top level: ``movement``, ``fps``,
-  ``n_frames``, ``keyframes``, ``phases``, ``metrics``, ``findings``,
-  ``quality``...; schema in ``docs/assessment.schema.json``, from
-  :func:`assessment_schema_json`); any other number of reports (several
-  repetitions in one file, or none found) as ``{"repetitions": [report, ...]}``.
-  :func:`parse_json` reads both forms back.
+* **JSON** (:func:`render_json`): always ``{"repetitions": [report, ...]}``, one
+  report per repetition found (none, one or several: the shape never depends on the
+  count); each report has ``AssessmentReport``'s names (``movement``, ``fps``,
+  ``n_frames``, ``keyframes``, ``phases``, ``metrics``, ``findings``, ``quality``...;
+  schema of one report in ``docs/assessment.schema.json``, from
+  :func:`assessment_schema_json`). :func:`parse_json` reads it back (and a bare report
+  object, the form older versions wrote for one repetition).
 * **Markdown** (:func:`render_markdown`): a coaching-style report per
   repetition: header with data-quality and confidence caveats, findings ranked
   by severity with rationale and evidence, the metric table (target band,
   status; not-assessable rows give their reason), keyframes and phases. With
   ``plots_dir`` it writes PNG plots there and links them (paths as given, so
-  pass a directory relative to where the Markdown will be saved).
+  pass a directory relative to where the Markdown will be saved). The text is
+  plain: it reads the same in a terminal and in a Markdown viewer (no HTML
+  entities; only a ``<`` that would open an HTML tag and a ``|`` inside a table
+  cell are backslash-escaped).
 * **HTML** (:func:`render_html`): one page, no external assets and no
   scripts: inline CSS, plots as inline base64 PNG, the metric band of each
   row as inline SVG. All text is escaped with :func:`html.escape`.
@@ -35,6 +38,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
@@ -62,13 +66,12 @@ class ReportRenderError(SportsGPTError, ValueError):
 
 # --- JSON ---------------------------------------------------------------------------------
 def render_json(reports: Sequence[AssessmentReport]) -> str:
-    """Reports as JSON: one report as its object, other counts as ``{"repetitions": [...]}``.
+    """Reports as JSON, always ``{"repetitions": [report, ...]}`` (whatever their number).
 
     Raises:
         ReportRenderError: a value is NaN or infinite (not representable in JSON).
     """
-    dumped = [r.model_dump(mode="json") for r in reports]
-    data: object = dumped[0] if len(dumped) == 1 else {"repetitions": dumped}
+    data = {"repetitions": [r.model_dump(mode="json") for r in reports]}
     try:
         return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     except ValueError as exc:
@@ -136,6 +139,23 @@ def _where(keyframe: str | None, frame: int | None) -> str:
     return ", ".join(parts) if parts else "—"
 
 
+def measured_at(m: MetricResult) -> str:
+    """Where a metric was measured, in words.
+
+    A point metric: ``takeoff, frame 102``. A window metric: its ends and frames, and the
+    frame the value comes from when one does: ``takeoff - 1 s to takeoff (frames 2-102),
+    peak at frame 95``.
+    """
+    if m.window is None:
+        return _where(m.keyframe, m.frame)
+    text = f"{_pretty(m.window[0])} to {_pretty(m.window[1])}"
+    if m.window_frames is not None:
+        text += f" (frames {m.window_frames[0]}–{m.window_frames[1]})"
+    if m.frame is not None:
+        text += f", value from frame {m.frame}"
+    return text
+
+
 def _status(m: MetricResult) -> str:
     if m.status == "not_assessable":
         return f"not assessable: {m.reason}" if m.reason else "not assessable"
@@ -150,15 +170,17 @@ def ranked_findings(report: AssessmentReport) -> list[Finding]:
 
 
 def _evidence_lines(report: AssessmentReport, finding: Finding) -> list[str]:
-    labels = {m.id: m.label for m in report.metrics}
+    metrics = {m.id: m for m in report.metrics}
     out = []
     for e in finding.evidence:
         band = MetricResult(id=e.metric_id, label="", value=e.value, unit=e.unit,
                             target_low=e.target_low, target_high=e.target_high, z=e.z,
                             status="ok")
-        out.append(f"{labels.get(e.metric_id, _pretty(e.metric_id))} = {_num(e.value)} "
-                   f"{e.unit} (target {_target(band)}, z {_z(e.z)}) at "
-                   f"{_where(e.keyframe, e.frame)}")
+        metric = metrics.get(e.metric_id)
+        where = measured_at(metric) if metric is not None else _where(e.keyframe, e.frame)
+        label = metric.label if metric is not None else _pretty(e.metric_id)
+        out.append(f"{label} = {_num(e.value)} {e.unit} (target {_target(band)}, "
+                   f"z {_z(e.z)}) {'over' if metric and metric.window else 'at'} {where}")
     return out
 
 
@@ -274,10 +296,22 @@ def _report_plots(report: AssessmentReport, kinematics: AngleSequence | None,
 
 
 # --- Markdown -----------------------------------------------------------------------------
+_HTML_OPENING: Final = re.compile(r"<(?=[A-Za-z/!?])")
+"""A ``<`` that a Markdown viewer would take for the start of an HTML tag (``<b``, ``</``)."""
+
+
 def _md(text: str) -> str:
-    """Escape text for Markdown: no raw HTML tags, no table breaks, no line breaks."""
-    return (text.replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
-            .replace("\n", " "))
+    """Plain text for Markdown prose: reads the same in a terminal and in a viewer.
+
+    No HTML entities: only a ``<`` that would open a tag is backslash-escaped (``a < b``
+    stays as it is), and line breaks become spaces.
+    """
+    return _HTML_OPENING.sub(r"\\<", text).replace("\n", " ")
+
+
+def _cell(text: str) -> str:
+    """:func:`_md` for a table cell: a ``|`` would end the cell, so it is escaped."""
+    return _md(text).replace("|", "\\|")
 
 
 def _md_report(report: AssessmentReport, level: int, plots: list[_Plot] | None,
@@ -310,20 +344,20 @@ def _md_report(report: AssessmentReport, level: int, plots: list[_Plot] | None,
                   "|---|---:|---|---:|---|---|---|"]
         for m in report.metrics:
             value = "—" if m.value is None else f"{_num(m.value)} {m.unit}"
-            lines.append(f"| {_md(m.label)} | {_md(value)} | {_md(_target(m))} | {_z(m.z)} | "
-                         f"{_md(_status(m))} | {_md(_where(m.keyframe, m.frame))} | "
-                         f"{_md(', '.join(m.target_source) or '—')} |")
+            lines.append(f"| {_cell(m.label)} | {_cell(value)} | {_cell(_target(m))} | "
+                         f"{_z(m.z)} | {_cell(_status(m))} | {_cell(measured_at(m))} | "
+                         f"{_cell(', '.join(m.target_source) or '—')} |")
     else:
         lines.append("No metrics.")
     lines += ["", f"{h}# Keyframes and phases", ""]
     if report.keyframes:
         lines += ["| Keyframe | Frame | Time (s) | Method |", "|---|---:|---:|---|"]
-        lines += [f"| {_md(_pretty(k.name))} | {k.frame} | {k.time_s:.3f} | {k.method} |"
+        lines += [f"| {_cell(_pretty(k.name))} | {k.frame} | {k.time_s:.3f} | {k.method} |"
                   for k in report.keyframes]
         lines.append("")
     if report.phases:
         lines += ["| Phase | Frames | Duration (s) |", "|---|---|---:|"]
-        lines += [f"| {_md(_pretty(p.name))} | {p.start_frame}–{p.end_frame} | "
+        lines += [f"| {_cell(_pretty(p.name))} | {p.start_frame}–{p.end_frame} | "
                   f"{p.duration_s:.3f} |" for p in report.phases]
         lines.append("")
     if plots is not None and plots_dir is not None:
@@ -452,7 +486,7 @@ def _html_metrics(report: AssessmentReport) -> list[str]:
         out.append(f'<tr class="status-{_e(m.status)}"><td>{_e(m.label)}</td>'
                    f'<td class="num">{_e(value)}</td><td>{_e(_target(m))}</td>'
                    f"<td>{plotting.metric_band_svg(m)}</td><td class=\"num\">{_e(_z(m.z))}</td>"
-                   f'<td class="st">{_e(_status(m))}</td><td>{_e(_where(m.keyframe, m.frame))}'
+                   f'<td class="st">{_e(_status(m))}</td><td>{_e(measured_at(m))}'
                    f"</td><td>{_e(', '.join(m.target_source) or '—')}</td></tr>")
     out.append("</tbody></table>")
     return out
