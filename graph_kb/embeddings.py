@@ -22,6 +22,7 @@ import hashlib
 import importlib.util
 import re
 import sqlite3
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -224,13 +225,15 @@ class EmbeddingCache:
     """Persistent ``sha256(model id, text) -> float32 vector`` map in SQLite.
 
     SQLite commits are atomic, so a crash mid-write loses at most the vectors of
-    the batch being written, never the file.
+    the batch being written, never the file. One cache may be used from several threads
+    (the agent graph runs its nodes on a thread pool): a lock serialises access.
     """
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._db = sqlite3.connect(str(path))
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False)
         self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, "
                          "dim INTEGER NOT NULL, vec BLOB NOT NULL)")
         self._db.commit()
@@ -241,8 +244,10 @@ class EmbeddingCache:
         for start in range(0, len(keys), 500):
             chunk = list(keys[start:start + 500])
             marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(f"SELECT key, dim, vec FROM vectors WHERE key IN ({marks})",
-                                    chunk).fetchall()
+            with self._lock:
+                rows = self._db.execute(
+                    f"SELECT key, dim, vec FROM vectors WHERE key IN ({marks})", chunk
+                ).fetchall()
             for key, dim, blob in rows:
                 vec = np.frombuffer(blob, dtype=np.float32)
                 if vec.shape == (dim,):
@@ -251,14 +256,15 @@ class EmbeddingCache:
 
     def put_many(self, items: Sequence[tuple[bytes, FloatMatrix]]) -> None:
         """Store vectors (one transaction)."""
-        with self._db:
+        with self._lock, self._db:
             self._db.executemany(
                 "INSERT OR REPLACE INTO vectors (key, dim, vec) VALUES (?, ?, ?)",
                 [(k, int(v.shape[0]), np.ascontiguousarray(v, np.float32).tobytes())
                  for k, v in items])
 
     def __len__(self) -> int:
-        return int(self._db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0])
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0])
 
     def close(self) -> None:
         """Close the database."""

@@ -14,7 +14,7 @@ True
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
@@ -26,6 +26,7 @@ from sportsgpt.core.errors import SportsGPTError
 from sportsgpt.core.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from sportsgpt.agents.coach import CoachAnswer
     from sportsgpt.graph_kb.build import BuildReport
     from sportsgpt.graph_kb.embeddings import Embedder
     from sportsgpt.graph_kb.ingest import IngestReport
@@ -70,6 +71,8 @@ class SportsGPT:
         self._embedder = embedder
         self._progress = progress
         self._checked = store is not None
+        self._llms: dict[str, tuple[Any, Any]] = {}
+        self._coach: Any = None
 
     # ------------------------------------------------------------------ resources
     def say(self, message: str) -> None:
@@ -126,6 +129,28 @@ class SportsGPT:
         mark_curated_built(store, self.embedder.model_id)
         self.say(f"sportsgpt: knowledge base ready ({report.nodes} nodes, "
                  f"{report.qa_pairs} QA pairs)")
+
+    def chat_model(self, backend: str | None = None) -> tuple[Any, Any]:
+        """The chat model of the settings (or of ``backend``), built once, and its description.
+
+        Returns ``(None, info)`` for the ``none`` backend (the deterministic composer).
+        """
+        from sportsgpt.agents.llm import make_chat_model
+
+        llm = self.settings.llm if backend is None else \
+            self.settings.llm.model_copy(update={"backend": backend})
+        if llm.backend not in self._llms:
+            self._llms[llm.backend] = make_chat_model(llm)
+        return self._llms[llm.backend]
+
+    @property
+    def coach(self) -> Any:
+        """The coach graph with its thread memory (SQLite under the cache), built once."""
+        if self._coach is None:
+            from sportsgpt.agents.coach import Coach, open_checkpointer
+
+            self._coach = Coach(open_checkpointer(self.settings.cache_dir / "threads.sqlite"))
+        return self._coach
 
     def close(self) -> None:
         """Close the knowledge store (a Neo4j driver's connections) if this context opened it."""
@@ -473,3 +498,56 @@ class Conversation:
         from sportsgpt.tools.registry import ToolRegistry
 
         return ToolRegistry(handles=self.recording_handles())
+
+
+# ====================================================================== the coach
+def _conversation(ctx: SportsGPT, thread_id: str, recordings: Sequence[str | Path],
+                  reader_options: dict[str, Any]) -> tuple[Conversation, dict[str, str]]:
+    """The thread's earlier recordings (same handles) plus the new ones."""
+    earlier = ctx.coach.thread_recordings(thread_id)
+    conv = Conversation(ctx, **reader_options)
+    for path in earlier.values():
+        conv.recordings[f"rec{len(conv.recordings) + 1}"] = Path(path)
+    for path in recordings:
+        conv.attach(Path(path).resolve())
+    return conv, {h: str(p) for h, p in conv.recordings.items()}
+
+
+def coach_stream(ctx: SportsGPT, question: str, *, recordings: Sequence[str | Path] = (),
+                 thread_id: str | None = None, movement: str | None = None,
+                 backend: str | None = None, **reader_options: Any
+                 ) -> Iterator[tuple[str, Any]]:
+    """:func:`coach`, streamed: ``("step", node)``, ``("token", text)``, ``("answer", ...)``."""
+    from sportsgpt.agents.coach import new_thread_id
+
+    thread = thread_id or new_thread_id()
+    llm, info = ctx.chat_model(backend)
+    conv, recs = _conversation(ctx, thread, recordings, reader_options)
+    yield from ctx.coach.stream(question, deps=conv, registry=conv.registry(), llm=llm,
+                                backend=info, recordings=recs, thread_id=thread,
+                                movement=None if movement in (None, AUTO) else movement)
+
+
+def coach(ctx: SportsGPT, question: str, *, recordings: Sequence[str | Path] = (),
+          thread_id: str | None = None, movement: str | None = None,
+          backend: str | None = None, **reader_options: Any) -> CoachAnswer:
+    """Ask the coach: measured findings and cited guidance, in a thread with memory.
+
+    Args:
+        ctx: the context (its settings choose the LLM backend; ``none`` by default).
+        question: what the athlete or coach asks ("what's wrong with my jump?").
+        recordings: files to attach to the thread (analysed once; later questions in the
+            same thread reuse the analysis).
+        thread_id: continue a conversation (default: a new thread).
+        movement: the movement performed, or ``auto``/None to recognise it.
+        backend: override the settings' LLM backend (``none``, ``openai``, ``transformers``).
+        **reader_options: reader options for the recordings (``fps=``...).
+    """
+    final = None
+    for kind, payload in coach_stream(ctx, question, recordings=recordings,
+                                      thread_id=thread_id, movement=movement,
+                                      backend=backend, **reader_options):
+        if kind == "answer":
+            final = payload
+    assert final is not None
+    return final
