@@ -237,6 +237,21 @@ def test_opencap_jump_is_found(opencap_dir: Path) -> None:
     assert kf == jump_events(contacts)[0].frames
     landing = next(p for p in al.spans[0].phases if p.name == "landing")
     assert landing.duration_s > 0.2
+    # the refined landing bottom (frame 915) lies past stage 1's match end (868): the span
+    # is widened to it, the event-placed keyframe is not clipped
+    span = al.spans[0]
+    assert all(span.start_frame <= k.frame <= span.end_frame for k in span.keyframes)
+    assert span.end_frame == kf["landing_bottom"]
+
+
+def test_span_refuses_keyframes_outside_it() -> None:
+    from sportsgpt.tools.motiondtw.align import Keyframe, Span
+
+    kf = Keyframe(name="landing_bottom", frame=915, time_s=3.8, method="refined",
+                  transferred_frame=860, rule="pelvis minimum")
+    with pytest.raises(ValueError, match=r"landing_bottom \(frame 915\) outside the span"):
+        Span(start_frame=500, end_frame=868, normalized_cost=0.1, match_quality=0.5,
+             keyframes=[kf], phases=[])
 
 
 def test_two_copies_of_a_high_jump_are_both_found(cmu_dir: Path) -> None:

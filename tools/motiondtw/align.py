@@ -38,7 +38,7 @@ import math
 from typing import Final, Literal
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, model_validator
 
 from sportsgpt.core.errors import MissingJointError, MotionDataError
 from sportsgpt.tools.events import (
@@ -103,7 +103,14 @@ class Phase(BaseModel):
 
 
 class Span(BaseModel):
-    """One occurrence of the movement and its alignment."""
+    """One occurrence of the movement and its alignment.
+
+    ``start_frame``..``end_frame`` covers stage 1's match *and* every keyframe: a refined
+    keyframe sits on a physical event (the pelvis minimum after landing, the first foot
+    contact), while the match's ends are where the subsequence search is loosest, so when
+    the two disagree the span is widened to the keyframes rather than the keyframes
+    clipped off their events.
+    """
 
     start_frame: int
     end_frame: int
@@ -113,6 +120,15 @@ class Span(BaseModel):
     phases: list[Phase]
     amplitude: float = 1.0
     """The template amplitude (relative to the experts') that matched best in stage 1."""
+
+    @model_validator(mode="after")
+    def _keyframes_inside(self) -> Span:
+        outside = [f"{k.name} (frame {k.frame})" for k in self.keyframes
+                   if not self.start_frame <= k.frame <= self.end_frame]
+        if outside:
+            raise ValueError(f"keyframe(s) {', '.join(outside)} outside the span "
+                             f"{self.start_frame}-{self.end_frame}")
+        return self
 
 
 class Alignment(BaseModel):
@@ -415,6 +431,9 @@ def align_channels(kin: AngleSequence, template: Template, *,
         # the onset may lie before the span: stage 1's free start is loosest there
         floor = spans[-1].keyframes[-1].frame + 1 if spans else 0
         kfs = _keyframes(template, np.asarray(res.path), m.start, kin, floor, scale, refine)
+        # widen the span to its keyframes (see Span): never clip an event-placed keyframe
+        start = min(start, *(k.frame for k in kfs))
+        end = max(end, *(k.frame for k in kfs))
         spans.append(Span(start_frame=start, end_frame=end,
                           normalized_cost=m.normalized_cost,
                           match_quality=max(0.0, 1.0 - m.normalized_cost / threshold),
