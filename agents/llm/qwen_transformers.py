@@ -389,7 +389,8 @@ class QwenTransformersChat(BaseChatModel):
             thinking = self.thinking == "on" or (self.thinking == "auto" and not tools)
         if prefill:
             thinking = False  # a forced call starts the turn: no room for reasoning
-        max_new = int(kwargs.get("max_new_tokens") or self.max_new_tokens)
+        requested = kwargs.get("max_new_tokens")
+        max_new = self.max_new_tokens if requested is None else int(requested)
         if max_new <= 0:
             raise LLMInputError(f"max_new_tokens must be positive, got {max_new}")
         schemas: list[dict[Any, Any] | Callable[..., Any]] = list(tools)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 pytest.importorskip("langchain_core")
@@ -206,6 +206,12 @@ def test_tool_choice_naming_no_tool_is_refused(chat: QwenTransformersChat,
                                                choice: object) -> None:
     with pytest.raises(LLMInputError, match="names no bound tool"):
         chat.bind_tools([kg_lookup], tool_choice=choice)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("limit", [0, -2], ids=["zero", "negative"])
+def test_non_positive_max_new_tokens_is_refused(chat: QwenTransformersChat, limit: int) -> None:
+    with pytest.raises(LLMInputError, match=f"max_new_tokens must be positive, got {limit}"):
+        chat.invoke(CHAT, max_new_tokens=limit)
 
 
 def test_unknown_call_option_is_refused(chat: QwenTransformersChat) -> None:
