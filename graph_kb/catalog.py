@@ -32,9 +32,6 @@ from sportsgpt.graph_kb import movements
 
 Direction = Literal["low", "high", "both"]
 View = Literal["3d", "sagittal", "frontal"]
-CATALOG_MOVEMENTS: tuple[str, ...] = movements.movement_ids()
-"""Deprecated alias of :func:`sportsgpt.graph_kb.movements.movement_ids` (kept until every
-caller asks the registry)."""
 BOUND_Z = 2.0
 """A two-sided target ``[low, high]`` is read as ``centre ± BOUND_Z·sd``."""
 

@@ -15,10 +15,11 @@ import pytest
 
 from sportsgpt.api import analyze_file, render_analysis
 from sportsgpt.cli import main
+from sportsgpt.graph_kb.movements import flight_movements
 from sportsgpt.tools.datasets import list_cmu_trials, ui_prmd_path
 from sportsgpt.tools.kismam.assess import MovementNotFoundError
 
-JUMPS = ("countermovement_jump", "standing_long_jump")
+JUMPS = flight_movements()
 IN_PLACE = ("16_01", "16_02", "16_03", "16_04")
 SQUATS = [(s, e, c) for s in range(1, 6) for e in (1, 6) for c in (True, False)]
 

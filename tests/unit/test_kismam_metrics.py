@@ -7,7 +7,8 @@ import inspect
 import numpy as np
 import pytest
 
-from sportsgpt.graph_kb.catalog import CATALOG_MOVEMENTS, load_catalog
+from sportsgpt.graph_kb.catalog import load_catalog
+from sportsgpt.graph_kb.movements import movement_ids
 from sportsgpt.tools.events import G
 from sportsgpt.tools.kismam import metrics
 from sportsgpt.tools.kismam.metrics import (
@@ -66,7 +67,7 @@ def test_registry_is_every_metric_function_defined() -> None:
 
 
 def test_registry_is_what_the_catalogs_compute() -> None:
-    computed = {m.definition.computation for movement in CATALOG_MOVEMENTS
+    computed = {m.definition.computation for movement in movement_ids()
                 for m in load_catalog(movement).metrics}
     assert sorted(computed ^ set(METRIC_FUNCTIONS)) == []  # no dead function, no missing one
 

@@ -33,7 +33,6 @@ import numpy as np
 
 from sportsgpt.core.errors import MotionDataError
 from sportsgpt.graph_kb.catalog import (
-    CATALOG_MOVEMENTS,
     FaultSpec,
     MetricSpec,
     MovementCatalog,
@@ -41,6 +40,7 @@ from sportsgpt.graph_kb.catalog import (
     load_catalog,
     range_text,
 )
+from sportsgpt.graph_kb.movements import flight_movements, movement_ids, movement_spec
 from sportsgpt.tools.events import MIN_FLIGHT_S, jump_events, squat_events
 from sportsgpt.tools.kismam.metrics import NotAssessableError, compute_metric
 from sportsgpt.tools.kismam.models import (
@@ -65,7 +65,6 @@ NO_ARM_SWING_DEG: Final = 15.0
 under 15° gets a note that arm-swing faults were scored anyway: from the data alone a
 deliberate no-arm-swing jump cannot be told from a (severely) limited arm swing, and a
 coach would call the latter a fault, so only the caller (``arm_swing=False``) skips them."""
-ARM_FAULTS: Final = ("limited_arm_swing", "late_arm_swing")
 VIEW_FACTOR: Final = {"3d": 1.0, "angles": 1.0, "sagittal": 0.8, "frontal": 0.8, "unknown": 0.6}
 """Confidence factor of the input kind (2D views lose depth; unknown view more so)."""
 NOISE_REF_DEG: Final = 5.0
@@ -396,17 +395,21 @@ def findings(catalog: MovementCatalog, results: Mapping[str, MetricResult], *,
 
 # --- public API --------------------------------------------------------------------------
 def _arm_skip(results: Mapping[str, MetricResult], arm_swing: bool | None,
-              notes: list[str]) -> tuple[str, ...]:
+              notes: list[str], faults: tuple[str, ...]) -> tuple[str, ...]:
+    """The arm-swing faults (the movement's ``arm_swing_faults``) not to score, with a note."""
+    if not faults:
+        return ()
     amp = results.get("arm_swing_amplitude")
     if arm_swing is False:
-        notes.append("arm_swing=False: arm-swing faults not scored (jump without arm swing)")
-        return ARM_FAULTS
+        notes.append("arm-swing faults not scored: the jump was declared as done without "
+                     "arm swing")
+        return faults
     if arm_swing is None and amp is not None and amp.value is not None \
             and amp.value < NO_ARM_SWING_DEG:
         notes.append(f"arms almost still (shoulder-flexion range {amp.value:.0f}° < "
-                     f"{NO_ARM_SWING_DEG:.0f}°): arm-swing faults are scored; if this was a "
-                     "jump without arm swing by design, pass arm_swing=False "
-                     "(sportsgpt analyze --no-arm-swing)")
+                     f"{NO_ARM_SWING_DEG:.0f}°): arm-swing faults are scored; if the jump was "
+                     "done without arm swing on purpose (hands on hips), analyse it again "
+                     "with the no-arm-swing option")
     return ()
 
 
@@ -453,7 +456,7 @@ def assess(motion: MotionSequence | AngleSequence | Prepared, movement: str, *,
         frames = rep.frames
         results = evaluate_metrics(catalog.metrics, prep, frames)
         rnotes = [*prep.notes, *notes, *rep.notes]
-        skip = _arm_skip(results, arm_swing, rnotes) if movement != "deep_squat" else ()
+        skip = _arm_skip(results, arm_swing, rnotes, movement_spec(movement).arm_swing_faults)
         fs = findings(catalog, results, skip=skip, missing_pct=prep.missing_pct,
                       view=prep.view, match_factor=rep.match_factor, fps=prep.kin.fps,
                       angle_noise=prep.angle_noise_deg)
@@ -468,12 +471,6 @@ def assess(motion: MotionSequence | AngleSequence | Prepared, movement: str, *,
                 else round(prep.angle_noise_deg, 3)),
             template_version=template.version, notes=rnotes))
     return out
-
-
-TRAVEL_THRESHOLD: Final = 0.15
-"""Pelvis horizontal travel during flight, in leg lengths, that separates a standing long
-jump (CMU 118: 0.26-0.94) from an in-place jump (CMU 16_01/16_02: -0.03)."""
-JUMPS: Final = ("countermovement_jump", "standing_long_jump")
 
 
 def flight_travel(prep: Prepared) -> float | None:
@@ -507,14 +504,16 @@ def choose_movement(motion: MotionSequence | AngleSequence | Prepared
     ``ratio = normalised cost / match threshold`` (threshold scaled to the channels
     used). The lowest ratio wins; confidence ``= 1 - best / second`` (0: a tie), halved
     when even the best ratio exceeds 1 (no template matches within its threshold).
-    When the best is a jump and positions show the flight, the jump type is decided by
-    the pelvis travel in flight (:data:`TRAVEL_THRESHOLD`), which the joint-angle
-    templates cannot see; the confidence is then ``1 - jump ratio / squat ratio``
-    times ``min(1, |travel - T| / T)``.
+    When the best has a flight and positions show it, the jump type is decided by the
+    pelvis travel in flight, which the joint-angle templates cannot see: a movement whose
+    spec gives ``min_flight_travel`` T (the standing long jump: 0.15 leg lengths; CMU 118
+    travels 0.26-0.94, CMU 16_01/16_02 -0.03) is chosen when the travel reaches T, a jump
+    in place otherwise (the best-matching of each group); the confidence is then
+    ``1 - jump ratio / best no-flight ratio`` times ``min(1, |travel - T| / T)``.
     """
     prep = motion if isinstance(motion, Prepared) else prepare(motion)
     ratios: dict[str, float] = {}
-    for movement in CATALOG_MOVEMENTS:
+    for movement in movement_ids():
         template = load_template(movement)
         try:
             a = align_channels(prep.kin_events, template, threshold=AUTO_THRESHOLD, max_matches=1,
@@ -530,13 +529,18 @@ def choose_movement(motion: MotionSequence | AngleSequence | Prepared
     ranked = sorted(ratios, key=lambda m: ratios[m])
     best = ranked[0]
     conf = 1.0 if len(ranked) == 1 else 1.0 - ratios[best] / max(ratios[ranked[1]], 1e-12)
-    travel = flight_travel(prep) if best in JUMPS else None
-    if travel is not None:
-        best = "standing_long_jump" if travel >= TRAVEL_THRESHOLD else "countermovement_jump"
-        squat = ratios.get("deep_squat")
-        jump = min(ratios.get(j, math.inf) for j in JUMPS)
-        conf = 1.0 if squat is None else 1.0 - jump / max(squat, 1e-12)
-        conf *= min(1.0, abs(travel - TRAVEL_THRESHOLD) / TRAVEL_THRESHOLD)
+    travel = flight_travel(prep) if movement_spec(best).flight else None
+    forward = [m for m in flight_movements() if movement_spec(m).travels_forward]
+    in_place = [m for m in flight_movements() if not movement_spec(m).travels_forward]
+    if travel is not None and forward and in_place:
+        threshold = min(movement_spec(m).min_flight_travel or math.inf for m in forward)
+        group = forward if travel >= threshold else in_place
+        best = min(group, key=lambda m: ratios.get(m, math.inf))
+        ground = min((r for m, r in ratios.items() if not movement_spec(m).flight),
+                     default=None)
+        jump = min(ratios.get(j, math.inf) for j in flight_movements())
+        conf = 1.0 if ground is None else 1.0 - jump / max(ground, 1e-12)
+        conf *= min(1.0, abs(travel - threshold) / threshold)
     if ratios[best] > 1.0:
         conf *= 0.5
     return best, round(float(np.clip(conf, 0.0, 1.0)), 3), ratios
