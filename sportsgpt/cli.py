@@ -179,6 +179,84 @@ def _cmd_kb(args: argparse.Namespace) -> int:
     return 0
 
 
+def _backend_line(answer: Any) -> str:
+    b = answer.backend
+    who = "deterministic composer (no language model)" if b.name == "none" \
+        else f"{b.name} {b.model or ''}".strip()
+    if answer.fallback.used:
+        who += f"; the deterministic composer answered: {answer.fallback.reason}"
+    return f"[answered by {who}; thread {answer.thread_id}]"
+
+
+def _cmd_coach(args: argparse.Namespace) -> int:
+    from sportsgpt import api
+
+    files = [args.file] if args.file else []
+    with _context(args) as ctx:
+        answer = api.coach(ctx, args.question, recordings=files, thread_id=args.thread,
+                           movement=args.movement, backend=args.backend,
+                           **_reader_options(args))
+    if args.format == "json":
+        print(json.dumps(answer.model_dump(mode="json"), indent=2))
+    else:
+        print(answer.answer.rstrip())
+        print(_backend_line(answer), file=sys.stderr)
+    return 0
+
+
+def _chat_turn(ctx: Any, args: argparse.Namespace, question: str, files: list[str],
+               thread: str | None) -> str:
+    from sportsgpt import api
+
+    final = None
+    for kind, payload in api.coach_stream(ctx, question, recordings=files, thread_id=thread,
+                                          movement=args.movement, backend=args.backend,
+                                          **_reader_options(args)):
+        if kind == "step":
+            print(f"  · {payload}", file=sys.stderr, flush=True)
+        elif kind == "answer":
+            final = payload
+    assert final is not None
+    for step in final.steps:
+        mark = "ok" if step.ok else "failed"
+        note = f" ({step.note})" if step.note else ""
+        print(f"  · {step.tool}: {mark}{note}", file=sys.stderr)
+    print(final.answer.rstrip(), flush=True)
+    print(_backend_line(final), file=sys.stderr, flush=True)
+    return str(final.thread_id)
+
+
+def _cmd_chat(args: argparse.Namespace) -> int:
+    interactive = sys.stdin.isatty()
+    files = [args.motion] if args.motion else []
+    thread: str | None = args.thread
+    with _context(args) as ctx:
+        if interactive:
+            print("SportsGPT chat: ask about your movement (empty line or Ctrl-D to stop)."
+                  + (f" Attached: {args.motion}" if args.motion else ""), file=sys.stderr)
+        while True:
+            try:
+                line = input("you> " if interactive else "")
+            except EOFError:
+                break
+            question = line.strip()
+            if not question:
+                if interactive:
+                    break
+                continue
+            try:
+                thread = _chat_turn(ctx, args, question, files, thread)
+            except SportsGPTError as exc:
+                if not interactive:
+                    raise
+                from sportsgpt.cli_errors import cli_message
+
+                print(f"sportsgpt: error: {cli_message(exc)}", file=sys.stderr)
+                continue
+            files = []  # attached once: later turns reuse the thread's analysis
+    return 0
+
+
 def _cmd_movements(args: argparse.Namespace) -> int:
     from sportsgpt.api import movements
 
@@ -227,6 +305,10 @@ def _add_reader_args(p: argparse.ArgumentParser, files: bool = False) -> None:
         p.add_argument("files", nargs="+", help="expert recordings")
     else:
         p.add_argument("file", help="motion file (or folder of OpenPose per-frame JSON)")
+    _add_reader_options(p)
+
+
+def _add_reader_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reader", help="force a reader instead of detecting the format")
     p.add_argument("--fps", type=float, help="frame rate, for files that do not carry one")
     p.add_argument("--asf", help="ASF skeleton for an AMC file (default: <subject>.asf beside it)")
@@ -319,6 +401,29 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("movements", help="the movements SportsGPT assesses, with their faults")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(func=_cmd_movements)
+
+    backends = ("none", "openai", "transformers")
+    p = sub.add_parser("coach", help="ask the coach: measured findings and cited guidance")
+    p.add_argument("file", nargs="?", help="a recording to analyse (optional)")
+    p.add_argument("--question", "-q", default="What's wrong with my movement, and how do I "
+                   "train it?", help="what you want to know")
+    p.add_argument("--movement", default="auto", choices=["auto", *ids])
+    p.add_argument("--thread", help="continue a conversation (its id is printed after "
+                                    "each answer)")
+    p.add_argument("--backend", choices=backends,
+                   help="language model backend (default: SPORTSGPT_LLM_BACKEND, else none)")
+    p.add_argument("--format", choices=("md", "json"), default="md")
+    _add_reader_options(p)
+    p.set_defaults(func=_cmd_coach)
+
+    p = sub.add_parser("chat", help="talk with the coach (reads questions from the terminal "
+                                    "or, one per line, from standard input)")
+    p.add_argument("--motion", help="a recording to attach to the conversation")
+    p.add_argument("--movement", default="auto", choices=["auto", *ids])
+    p.add_argument("--thread", help="continue a conversation")
+    p.add_argument("--backend", choices=backends)
+    _add_reader_options(p)
+    p.set_defaults(func=_cmd_chat)
 
     tp = sub.add_parser("template", help="expert templates").add_subparsers(
         dest="template_command", required=True)

@@ -137,3 +137,14 @@ def test_registry_binds_attached_handles_and_registry_ids(settings: Settings,
     assert rec["enum"] == ["rec1"]
     lookup = json.dumps(schemas["lookup_fault_knowledge"])
     assert all(f in lookup for f in all_fault_ids())
+
+
+def test_a_wrong_frame_rate_withholds_timing_metrics_loudly(cmu_dir: Path) -> None:
+    analysis = api.analyze_file(cmu_dir / "16_01.amc", "countermovement_jump", fps=30.0)
+    report = analysis.reports[0]
+    assert any(n.startswith("TIME BASE IMPLAUSIBLE") for n in report.quality.notes)
+    by_id = {m.id: m for m in report.metrics}
+    assert by_id["jump_height_flight_time"].status == "not_assessable"
+    assert by_id["jump_height_pelvis_rise"].status != "not_assessable"  # no timing in it
+    right = api.analyze_file(cmu_dir / "16_01.amc", "countermovement_jump")
+    assert not any("TIME BASE" in n for n in right.reports[0].quality.notes)

@@ -54,6 +54,7 @@ from sportsgpt.tools.kismam.models import (
     QualityOut,
     Severity,
 )
+from sportsgpt.tools.kismam.timebase import TIMING_METRICS, timebase_warnings
 from sportsgpt.tools.motion import AngleSequence, MotionSequence
 from sportsgpt.tools.motiondtw.align import Alignment, Span, align_channels
 from sportsgpt.tools.motiondtw.templates import Template, load_template
@@ -246,8 +247,7 @@ def evaluate_metric(spec: MetricSpec, prep: Prepared, frames: Mapping[str, int],
             reason = exc.reason
         else:
             z = z_score(spec, m.value, t)
-            return MetricResult(**base | {"keyframe": m.keyframe or spec.definition.at},
-                                value=round(m.value, 4), frame=m.frame,
+            return MetricResult(**base | m.placement(), value=round(m.value, 4),
                                 z=None if z is None else round(z, 3),
                                 status=status_of(spec, m.value, t), target_given=note)
     return MetricResult(**base, value=None, z=None, status="not_assessable", reason=reason)
@@ -268,6 +268,25 @@ def evaluate_metrics(specs: Iterable[MetricSpec], prep: Prepared, frames: Mappin
         if m.id not in out:
             out[m.id] = evaluate_metric(m, prep, frames, out)
     return {m.id: out[m.id] for m in specs}
+
+
+def _timing_not_assessable(results: Mapping[str, MetricResult], catalog: MovementCatalog
+                           ) -> dict[str, MetricResult]:
+    """Timing metrics made not assessable when the time base is implausible.
+
+    A wrong frame rate (a 30 fps flag on a 120 Hz recording) makes every duration and the
+    flight-time jump height wrong by the same factor; reporting them as "ok" would hide
+    the problem, so they are withheld and the quality notes say why
+    (:func:`~sportsgpt.tools.kismam.timebase.timebase_warnings`).
+    """
+    out = dict(results)
+    for mid, r in results.items():
+        if catalog.metric(mid).definition.computation in TIMING_METRICS and r.value is not None:
+            out[mid] = r.model_copy(update={
+                "value": None, "z": None, "status": "not_assessable",
+                "reason": "the recording's time base is implausible (see the quality notes: "
+                          "check the frame rate)"})
+    return out
 
 
 # --- faults ------------------------------------------------------------------------------
@@ -456,6 +475,10 @@ def assess(motion: MotionSequence | AngleSequence | Prepared, movement: str, *,
         frames = rep.frames
         results = evaluate_metrics(catalog.metrics, prep, frames)
         rnotes = [*prep.notes, *notes, *rep.notes]
+        timing = timebase_warnings(prep.kin, frames, movement_spec(movement).kind)
+        if timing:
+            rnotes += timing
+            results = _timing_not_assessable(results, catalog)
         skip = _arm_skip(results, arm_swing, rnotes, movement_spec(movement).arm_swing_faults)
         fs = findings(catalog, results, skip=skip, missing_pct=prep.missing_pct,
                       view=prep.view, match_factor=rep.match_factor, fps=prep.kin.fps,
