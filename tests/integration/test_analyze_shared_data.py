@@ -16,8 +16,11 @@ import pytest
 from sportsgpt.api import analyze_file, render_analysis
 from sportsgpt.cli import main
 from sportsgpt.graph_kb.movements import flight_movements
-from sportsgpt.tools.datasets import list_cmu_trials, ui_prmd_path
+from sportsgpt.tools.datasets import ui_prmd_path
 from sportsgpt.tools.kismam.assess import MovementNotFoundError
+from tests.integration.cmu import cmu_trial_params
+
+pytestmark = pytest.mark.integration
 
 JUMPS = flight_movements()
 IN_PLACE = ("16_01", "16_02", "16_03", "16_04")
@@ -40,7 +43,7 @@ def _check(path: Path, family: tuple[str, ...]) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("trial", list_cmu_trials())
+@pytest.mark.parametrize("trial", cmu_trial_params())
 def test_every_cmu_jump(cmu_dir: Path, trial: str) -> None:
     _check(cmu_dir / f"{trial}.amc", JUMPS)
     movement = analyze_file(cmu_dir / f"{trial}.amc", "auto").reports[0].movement
