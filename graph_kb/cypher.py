@@ -188,10 +188,33 @@ NEIGHBOURS_IN: Final = (
 
 
 
+def _fields(var: LiteralString) -> LiteralString:
+    """Cypher map entries ``id, labels, props`` of node variable ``var``."""
+    return ("id: " + var + ".id, labels: labels(" + var + "), props: CASE WHEN " + var
+            + "._props IS NULL THEN properties(" + var + ") ELSE " + var + "._props END")
+
+
 def _item(var: LiteralString) -> LiteralString:
     """Cypher map expression ``{id, labels, props}`` of node variable ``var``."""
-    return ("{id: " + var + ".id, labels: labels(" + var + "), props: CASE WHEN " + var
-            + "._props IS NULL THEN properties(" + var + ") ELSE " + var + "._props END}")
+    return "{" + _fields(var) + "}"
+
+
+def _own_sources(var: LiteralString) -> LiteralString:
+    """Cypher list of the ids of the Source nodes ``var`` is SUPPORTED_BY."""
+    return "[(" + var + ")-[:SUPPORTED_BY]->(src:Source) | src.id]"
+
+
+def _cited_item(var: LiteralString) -> LiteralString:
+    """``{id, labels, props, source_ids}``: an item with the ids of its own sources."""
+    return "{" + _fields(var) + ", source_ids: " + _own_sources(var) + "}"
+
+
+def _drill_item(var: LiteralString) -> LiteralString:
+    """:func:`_cited_item` plus the drills ``var`` progresses and regresses to."""
+    return ("{" + _fields(var) + ", source_ids: " + _own_sources(var)
+            + ", progresses_to: [(" + var + ")-[:PROGRESSES_TO]->(nxt:Drill) | "
+            + _item("nxt") + "], regresses_to: [(" + var + ")-[:REGRESSES_TO]->(prv:Drill) | "
+            + _item("prv") + "]}")
 
 
 FAULT_KNOWLEDGE: Final = (
@@ -208,18 +231,25 @@ FAULT_KNOWLEDGE: Final = (
     "COLLECT { UNWIND [f] + metrics + causes + drills + cues + risks + contra AS c "
     "MATCH (c)-[:SUPPORTED_BY]->(s:Source) RETURN DISTINCT s } AS sources "
     "RETURN " + _item("f") + " AS fault, "
-    "[x IN metrics | " + _item("x") + "] AS metrics, "
-    "[x IN causes | " + _item("x") + "] AS causes, "
-    "[x IN drills | " + _item("x") + "] AS drills, "
-    "[x IN cues | " + _item("x") + "] AS cues, "
-    "[x IN risks | " + _item("x") + "] AS risks, "
-    "[x IN contra | " + _item("x") + "] AS contraindications, "
+    + _own_sources("f") + " AS fault_source_ids, "
+    "[x IN metrics | " + _cited_item("x") + "] AS metrics, "
+    "[x IN causes | " + _cited_item("x") + "] AS causes, "
+    "[x IN drills | " + _drill_item("x") + "] AS drills, "
+    "[x IN cues | " + _cited_item("x") + "] AS cues, "
+    "[x IN risks | " + _cited_item("x") + "] AS risks, "
+    "[x IN contra | " + _cited_item("x") + "] AS contraindications, "
     "[x IN sources | x.id] AS source_ids")
-"""Everything linked to one fault in one round trip (same shape as the embedded store's)."""
+"""Everything linked to one fault in one round trip (same result as the embedded store's).
 
-FAULT_KNOWLEDGE_LABELS: Final = ("Fault", "Source")
+Every item map carries ``source_ids`` (its own SUPPORTED_BY sources); drill maps also
+carry ``progresses_to`` and ``regresses_to`` (``{id, labels, props}`` of the linked
+drills); ``fault_source_ids`` are the fault's own sources, ``source_ids`` those of the
+fault and every item."""
+
+FAULT_KNOWLEDGE_LABELS: Final = ("Fault", "Source", "Drill")
 FAULT_KNOWLEDGE_TYPES: Final = ("DETECTED_BY", "CAUSED_BY", "CORRECTS", "ADDRESSES", "RAISES",
-                                "CONTRAINDICATED_FOR", "SUPPORTED_BY")
+                                "CONTRAINDICATED_FOR", "SUPPORTED_BY", "PROGRESSES_TO",
+                                "REGRESSES_TO")
 """Schema names written literally in :data:`FAULT_KNOWLEDGE` (a test checks the schema has them)."""
 
 GET_SOURCES: Final = (

@@ -64,7 +64,13 @@ from sportsgpt.core.settings import (
     Settings,
 )
 from sportsgpt.graph_kb import cypher
-from sportsgpt.graph_kb.common import qa_vectors, tokenize
+from sportsgpt.graph_kb.common import (
+    ITEM_GROUPS,
+    build_fault_knowledge,
+    knowledge_item,
+    qa_vectors,
+    tokenize,
+)
 from sportsgpt.graph_kb.embeddings import EmbeddingError, normalise_rows
 from sportsgpt.graph_kb.errors import GraphIntegrityError, KnowledgeStoreError
 from sportsgpt.graph_kb.schema import NODE_LABELS, RELATION_TYPES
@@ -490,8 +496,10 @@ class Neo4jStore(KnowledgeStore):
         """Metrics, causes, drills, cues, risks, contraindications and sources of a fault.
 
         One round trip; the result equals
-        :func:`~sportsgpt.graph_kb.common.assemble_fault_knowledge`'s (items are
-        ``{"id": ..., **props}`` sorted by id, sources sorted by id).
+        :func:`~sportsgpt.graph_kb.common.assemble_fault_knowledge`'s: the same
+        :func:`~sportsgpt.graph_kb.common.knowledge_item` dicts (each with its own
+        ``source_ids``; drills with their progressions and regressions), sorted by
+        id, and the sources sorted by id.
         """
         if "Fault" not in self.labels:
             return None
@@ -500,23 +508,20 @@ class Neo4jStore(KnowledgeStore):
         if not rows:
             return None
         row = rows[0]
-        fault = self._node(row["fault"])
 
-        def dump(key: str) -> list[dict[str, Any]]:
-            items = sorted((self._node(r) for r in row[key]), key=lambda n: n.id)
-            return [{"id": n.id, **n.props} for n in items]
+        def item(r: Mapping[str, Any], name: str) -> dict[str, Any]:
+            node = self._node(r)
+            if name != "drills":
+                return knowledge_item(node, r["source_ids"])
+            return knowledge_item(node, r["source_ids"],
+                                  progresses_to=[self._node(x) for x in r["progresses_to"]],
+                                  regresses_to=[self._node(x) for x in r["regresses_to"]])
 
-        contra = {n.id: n for n in (self._node(r) for r in row["contraindications"])}
+        items = {name: [item(r, name) for r in row[name]] for name in ITEM_GROUPS}
         refs = [SourceRef(id=s.id, title=s.title, url=s.url, doi=s.doi, year=s.year)
                 for s in self.sources(sorted(set(row["source_ids"])))]
-        return FaultKnowledge(
-            fault_id=fault_id, label=str(fault.props.get("label", fault_id)),
-            description=str(fault.props.get("description", "")),
-            metrics=dump("metrics"), causes=dump("causes"), drills=dump("drills"),
-            cues=dump("cues"), risks=dump("risks"),
-            contraindications=[{"id": n.id, **n.props}
-                               for n in sorted(contra.values(), key=lambda n: n.id)],
-            sources=refs)
+        return build_fault_knowledge(self._node(row["fault"]), row["fault_source_ids"], items,
+                                     refs)
 
     def sources(self, ids: list[str]) -> list[Source]:
         """Sources by id, in the order asked; unknown ids are left out.

@@ -98,11 +98,23 @@ class QAFilters(BaseModel):
 
 
 class FaultKnowledge(BaseModel):
-    """Everything the graph knows about one fault (``kg_lookup`` result)."""
+    """Everything the graph knows about one fault (``kg_lookup`` result).
+
+    Each item of ``metrics``, ``causes``, ``drills``, ``cues``, ``risks`` and
+    ``contraindications`` is ``{"id", **node properties, "source_ids"}``, where
+    ``source_ids`` are the ids of the sources that support that item (its own
+    ``SUPPORTED_BY`` relations; empty when it cites none), so guidance can cite
+    per item. A drill item also carries ``progresses_to`` and ``regresses_to``
+    (drill ids, sorted) and ``progresses_to_names`` and ``regresses_to_names``
+    (those drills' names, in the same order). ``sources`` are the references of
+    every source the fault or any item cites.
+    """
 
     fault_id: str
     label: str
     description: str
+    source_ids: list[str] = Field(default_factory=list,
+                                  description="sources supporting the fault record itself")
     metrics: list[dict[str, Any]]
     causes: list[dict[str, Any]]
     drills: list[dict[str, Any]]

@@ -37,6 +37,8 @@ NODES = [
          props={"name": "Lateral band walk", "sets": 3, "equipment": ["mini band"]}),
     Node(id="drop_landing", label="Drill", props={"name": "Drop landing", "sets": 2,
                                                   "equipment": []}),
+    Node(id="depth_jump", label="Drill", props={"name": "Depth jump", "sets": 2,
+                                                "equipment": ["box"]}),
     Node(id="cue_knees_out", label="Cue", props={"text": "Push the floor apart",
                                                  "focus": "external"}),
     Node(id="acl_risk", label="InjuryRisk", props={"label": "ACL", "evidence": "contested"}),
@@ -52,7 +54,7 @@ def _rel(kind: str, start: tuple[str, str], end: tuple[str, str]) -> Relation:
 
 
 FAULT = ("Fault", "knee_valgus_on_landing")
-RELATIONS = [
+_LINKS = [
     _rel("OCCURS_IN", FAULT, ("Movement", "countermovement_jump")),
     _rel("OCCURS_IN", ("Fault", "stiff_landing"), ("Movement", "countermovement_jump")),
     _rel("DETECTED_BY", FAULT, ("Metric", "knee_fppa_landing")),
@@ -65,10 +67,31 @@ RELATIONS = [
     _rel("RAISES", FAULT, ("InjuryRisk", "acl_risk")),
     _rel("CONTRAINDICATED_FOR", ("Drill", "drop_landing"),
          ("Contraindication", "acute_knee_pain")),
-    _rel("SUPPORTED_BY", FAULT, ("Source", "src_a")),
-    _rel("SUPPORTED_BY", ("Drill", "lateral_band_walk"), ("Source", "src_b")),
-    _rel("SUPPORTED_BY", ("Fault", "stiff_landing"), ("Source", "src_c")),
+    # progressions, each with its mirror regression (as Content.to_graph() writes them);
+    # depth_jump corrects no fixture fault: it is reached only by progression
+    _rel("PROGRESSES_TO", ("Drill", "lateral_band_walk"), ("Drill", "drop_landing")),
+    _rel("REGRESSES_TO", ("Drill", "drop_landing"), ("Drill", "lateral_band_walk")),
+    _rel("PROGRESSES_TO", ("Drill", "drop_landing"), ("Drill", "depth_jump")),
+    _rel("REGRESSES_TO", ("Drill", "depth_jump"), ("Drill", "drop_landing")),
 ]
+
+CITES: dict[tuple[str, str], list[str]] = {
+    FAULT: ["src_a"],
+    ("Fault", "stiff_landing"): ["src_c"],
+    ("Metric", "knee_fppa_landing"): ["src_b"],
+    ("Metric", "peak_knee_flexion_landing"): ["src_c"],
+    ("Cause", "weak_hip_abductors"): ["src_b"],
+    ("Drill", "lateral_band_walk"): ["src_b"],
+    ("Drill", "drop_landing"): ["src_a", "src_b"],
+    ("Drill", "depth_jump"): ["src_c"],
+    ("Cue", "cue_knees_out"): ["src_a"],
+    ("InjuryRisk", "acl_risk"): ["src_a", "src_b"],
+}
+"""The sources each record cites (its ``source_ids`` in curated content); records left
+out cite none. Every entry becomes SUPPORTED_BY relations."""
+
+RELATIONS = [*_LINKS, *(_rel("SUPPORTED_BY", node, ("Source", s))
+                        for node, ids in CITES.items() for s in ids)]
 
 QA = [
     QAPair(id="qa1", question="How do I stop my knees caving in when I land?",

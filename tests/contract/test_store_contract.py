@@ -8,6 +8,7 @@ import pytest
 from sportsgpt.core.errors import SportsGPTError
 from sportsgpt.graph_kb.types import KnowledgeStore, Node, QAFilters, QAPair, Relation
 from tests.contract.kb_fixtures import (
+    CITES,
     DIM,
     NODES,
     QA,
@@ -18,11 +19,12 @@ from tests.contract.kb_fixtures import (
 
 EXPECTED_STATS = {
     "nodes:Movement": 2, "nodes:Fault": 2, "nodes:Metric": 2, "nodes:Cause": 1,
-    "nodes:Drill": 2, "nodes:Cue": 1, "nodes:InjuryRisk": 1, "nodes:Contraindication": 1,
+    "nodes:Drill": 3, "nodes:Cue": 1, "nodes:InjuryRisk": 1, "nodes:Contraindication": 1,
     "nodes:Source": 3,
     "relations:OCCURS_IN": 2, "relations:DETECTED_BY": 2, "relations:CAUSED_BY": 1,
     "relations:CORRECTS": 3, "relations:ADDRESSES": 1, "relations:RAISES": 1,
-    "relations:CONTRAINDICATED_FOR": 1, "relations:SUPPORTED_BY": 3,
+    "relations:CONTRAINDICATED_FOR": 1, "relations:SUPPORTED_BY": 12,
+    "relations:PROGRESSES_TO": 2, "relations:REGRESSES_TO": 2,
     "qa_pairs": 5, "qa_pairs:curated": 3, "qa_pairs:ingested": 2,
 }
 
@@ -110,6 +112,50 @@ def test_fault_knowledge(store: KnowledgeStore) -> None:
     assert [c["id"] for c in fk.contraindications] == ["acute_knee_pain"]
     assert [(s.id, s.doi, s.url) for s in fk.sources] == [
         ("src_a", "10.0000/a", None), ("src_b", None, "https://example.org/b")]
+
+
+GROUP_LABELS = {"metrics": "Metric", "causes": "Cause", "drills": "Drill", "cues": "Cue",
+                "risks": "InjuryRisk", "contraindications": "Contraindication"}
+
+
+@pytest.mark.parametrize("fault_id", ["knee_valgus_on_landing", "stiff_landing"])
+def test_every_item_carries_the_sources_its_record_cites(store: KnowledgeStore,
+                                                         fault_id: str) -> None:
+    load_fixture(store)
+    fk = store.fault_knowledge(fault_id)
+    assert fk is not None
+    assert fk.source_ids == CITES[("Fault", fault_id)]
+    found = {(GROUP_LABELS[g], item["id"]): item["source_ids"]
+             for g in GROUP_LABELS for item in getattr(fk, g)}
+    assert found == {key: sorted(CITES.get(key, [])) for key in found}
+    assert {s.id for s in fk.sources} == {s for ids in [fk.source_ids, *found.values()]
+                                          for s in ids}
+
+
+def test_item_sources_per_item_not_per_fault(store: KnowledgeStore) -> None:
+    load_fixture(store)
+    fk = store.fault_knowledge("knee_valgus_on_landing")
+    assert fk is not None
+    assert [(d["id"], d["source_ids"]) for d in fk.drills] == [
+        ("drop_landing", ["src_a", "src_b"]), ("lateral_band_walk", ["src_b"])]
+    assert [(c["id"], c["source_ids"]) for c in fk.contraindications] == [
+        ("acute_knee_pain", [])]
+
+
+def test_drills_carry_progressions_and_regressions(store: KnowledgeStore) -> None:
+    load_fixture(store)
+    fk = store.fault_knowledge("knee_valgus_on_landing")
+    assert fk is not None
+    links = {d["id"]: (d["progresses_to"], d["progresses_to_names"], d["regresses_to"],
+                       d["regresses_to_names"]) for d in fk.drills}
+    assert links == {
+        "drop_landing": (["depth_jump"], ["Depth jump"], ["lateral_band_walk"],
+                         ["Lateral band walk"]),
+        "lateral_band_walk": (["drop_landing"], ["Drop landing"], [], []),
+    }
+    others = [item for g in ("metrics", "causes", "cues", "risks", "contraindications")
+              for item in getattr(fk, g)]
+    assert others and not any("progresses_to" in i or "regresses_to" in i for i in others)
 
 
 def test_sources_in_order_asked(store: KnowledgeStore) -> None:
