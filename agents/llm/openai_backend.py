@@ -20,8 +20,9 @@ agent sees the same messages whatever server runs the model:
   returned hermes ``<tool_call>`` blocks in the content instead of structured
   ``tool_calls`` (llama.cpp without a tool-call template, some Ollama models), they
   are parsed with :func:`~sportsgpt.agents.llm.qwen_format.parse_tool_calls`.
-* **``max_tokens`` on the wire.** LangChain sends OpenAI's ``max_completion_tokens``;
-  local servers read ``max_tokens``, so the limit is sent under that name.
+* **What local servers read.** LangChain sends OpenAI's ``max_completion_tokens`` and
+  ``"content": null`` for an assistant turn that only called tools; the limit is sent
+  as ``max_tokens`` and the content as ``""``, which every local server accepts.
 * **Typed failures.** After the client's own retries (``max_retries``, exponential
   backoff), a refused connection raises :class:`LLMUnavailableError`, a timeout
   :class:`LLMTimeoutError` and an HTTP error status :class:`LLMServerError`; the
@@ -229,6 +230,8 @@ class QwenChatOpenAI(ChatOpenAI):
         # llama-cpp-python's server ignores; every local server reads max_tokens.
         if "max_completion_tokens" in payload:
             payload["max_tokens"] = payload.pop("max_completion_tokens")
+        if "messages" in payload:
+            payload["messages"] = [_with_text_content(m) for m in payload["messages"]]
         if self.thinking and not _asks_for_structure(payload):
             return payload
         extra = dict(payload.get("extra_body") or {})
@@ -327,6 +330,17 @@ def _root_cause(exc: BaseException) -> str:
         seen.add(id(exc))
         exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
     return f"{type(exc).__name__}: {exc}"
+
+
+def _with_text_content(message: dict[str, Any]) -> dict[str, Any]:
+    """An assistant turn that only called tools gets ``""`` content instead of null.
+
+    LangChain sends ``"content": null`` there (OpenAI allows it); llama-cpp-python's
+    server rejects the request with HTTP 500, and ``""`` is valid for every server.
+    """
+    if message.get("role") == "assistant" and message.get("content") is None:
+        return {**message, "content": ""}
+    return message
 
 
 def _with_soft_switch(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:

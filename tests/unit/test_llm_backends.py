@@ -215,6 +215,20 @@ def test_token_limit_is_sent_as_max_tokens() -> None:
     assert all("max_completion_tokens" not in b for b in server.requests)
 
 
+def test_tool_only_assistant_turn_is_sent_with_empty_content() -> None:
+    from langchain_core.messages import AIMessage, ToolMessage
+
+    server = answering("Fine.")
+    call = AIMessage("", tool_calls=[{"name": "kg_lookup", "args": {"fault_id": "x"},
+                                      "id": "call_1", "type": "tool_call"}])
+    server.model(soft_switch=False).invoke(
+        [HumanMessage("Hi"), call, ToolMessage("found", tool_call_id="call_1")])
+    sent = server.requests[0]["messages"][1]
+    assert sent["role"] == "assistant"
+    assert sent["content"] == ""
+    assert sent["tool_calls"][0]["function"]["name"] == "kg_lookup"
+
+
 def test_soft_switch_can_be_turned_off() -> None:
     server = answering("Fine.")
     server.model(soft_switch=False).invoke([SystemMessage("You coach."), HumanMessage("Hi")])
