@@ -32,6 +32,7 @@ from sportsgpt.graph_kb.movements import (
     template_path,
 )
 from sportsgpt.graph_kb.schema import GraphData
+from sportsgpt.graph_kb.support import named_studies
 from sportsgpt.tools.kismam.metrics import METRIC_FUNCTIONS
 from sportsgpt.tools.motiondtw.features import MOVEMENTS
 from sportsgpt.tools.motiondtw.templates import load_template
@@ -101,10 +102,44 @@ def test_metric_ids_are_the_graph_metrics(graph: GraphData) -> None:
 
 
 @pytest.mark.parametrize("movement", IDS)
-def test_graph_metric_links_exist_in_the_catalog(graph: GraphData, movement: str) -> None:
+def test_graph_links_exactly_the_catalog_metrics(graph: GraphData, movement: str) -> None:
     catalog = {m.id for m in load_catalog(movement).metrics}
     linked = {m.id for m in graph.metrics if movement in m.movements}
-    assert linked <= catalog
+    assert {"not in the catalog": sorted(linked - catalog),
+            "not linked in the graph": sorted(catalog - linked)} == {
+        "not in the catalog": [], "not linked in the graph": []}
+
+
+@pytest.mark.parametrize("movement", IDS)
+def test_graph_measures_each_metric_where_the_catalog_does(graph: GraphData,
+                                                           movement: str) -> None:
+    records = {m.id: m for m in graph.metrics}
+    wrong = {m.id: (records[m.id].measured_at.get(movement), m.definition.at)
+             for m in load_catalog(movement).metrics
+             if records[m.id].measured_at.get(movement) != m.definition.at}
+    assert wrong == {}
+
+
+@pytest.mark.parametrize("movement", IDS)
+def test_graph_gives_each_metric_the_catalog_unit(graph: GraphData, movement: str) -> None:
+    records = {m.id: m for m in graph.metrics}
+    wrong = {m.id: (records[m.id].unit, m.unit) for m in load_catalog(movement).metrics
+             if records[m.id].unit != m.unit}
+    assert wrong == {}
+
+
+@pytest.mark.parametrize("movement", IDS)
+def test_catalog_notes_name_only_the_sources_they_cite(movement: str) -> None:
+    """Support rule 3 for the catalogs: a fault or target note that names a study cites it."""
+    sources = {s.id: s for s in load_content().sources}
+    catalog = load_catalog(movement)
+    notes = [(f"faults.{f.id}", f.note, f.source_ids) for f in catalog.faults]
+    notes += [(f"metrics.{m.id}.target", m.target.note, m.target.source_ids)
+              for m in catalog.metrics if m.target is not None]
+    uncited = {where: sorted(named_studies(note, sources) - set(cited))
+               for where, note, cited in notes
+               if note and named_studies(note, sources) - set(cited)}
+    assert uncited == {}
 
 
 @pytest.mark.parametrize("movement", IDS)
