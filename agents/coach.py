@@ -108,7 +108,7 @@ class Coach:
             "recordings": recordings, "use_model": llm is not None, "run_reports": [],
             "knowledge": {}, "qa_hits": [], "steps": [], "draft": None, "guidance": None,
             "answer": "", "fallback": {"used": False, "reason": None}, "issues": [],
-            "errors": [], "focus": []}
+            "errors": [], "focus": [], "model_error": None}
         if movement:
             state["movement"] = movement
         return state

@@ -147,15 +147,42 @@ def _metric_name(label: str) -> str:
     return name[:1].lower() + name[1:]
 
 
-def _when(keyframe: str | None) -> str:
-    if keyframe is None:
-        return "during the movement"
-    return KEYFRAME_PHRASES.get(keyframe, f"at {keyframe.replace('_', ' ')}")
+WINDOW_NOUNS = {
+    "movement_onset": "the start of the dip", "countermovement_bottom": "the bottom of the dip",
+    "takeoff": "take-off", "apex": "the top of the jump", "landing": "touch-down",
+    "landing_bottom": "the deepest point of the landing", "descent_start": "the start of the "
+    "descent", "bottom": "the bottom of the squat", "ascent_end": "standing up",
+    "pelvis still": "standing still again", "first foot contact": "the first foot's contact",
+    "second foot contact": "the second foot's contact"}
+"""Window ends (keyframes, or events a metric names) as nouns for "from ... to ..."."""
+_OFFSET = re.compile(r"^(?P<base>.+?)\s*(?P<sign>[+-])\s*(?P<s>[\d.]+)\s*s$")
+
+
+def _noun(end: str) -> str:
+    m = _OFFSET.match(end)
+    if m is None:
+        return WINDOW_NOUNS.get(end, end.replace("_", " "))
+    base = WINDOW_NOUNS.get(m["base"], m["base"].replace("_", " "))
+    seconds = f"{float(m['s']):g} s"
+    return f"{seconds} {'before' if m['sign'] == '-' else 'after'} {base}"
+
+
+def _when(keyframe: str | None, window: Sequence[str] | None = None) -> str:
+    """When a metric was measured: at a keyframe, or over a window ("in the 1 s before ...")."""
+    if keyframe is not None:
+        return KEYFRAME_PHRASES.get(keyframe, f"at {keyframe.replace('_', ' ')}")
+    if window and len(window) == 2:
+        start, end = window
+        m = _OFFSET.match(start)
+        if m is not None and m["sign"] == "-" and m["base"] == end:
+            return f"in the {float(m['s']):g} s before {_noun(end)}"
+        return f"from {_noun(start)} to {_noun(end)}"
+    return "during the movement"
 
 
 def measured_sentence(metric: MetricResult, value: float) -> str:
     """One plain sentence: measured value, moment, target (``At take-off your ... was 11°``)."""
-    when = _when(metric.keyframe)
+    when = _when(metric.keyframe, metric.window)
     said = f"{when[:1].upper()}{when[1:]} your {_metric_name(metric.label)} was " \
            f"{fmt_value(value, metric.unit)}"
     target = target_phrase(metric.target_low, metric.target_high, metric.unit)
@@ -456,8 +483,9 @@ def _summary(reports: Sequence[AssessmentReport], found: list[_Found],
         text = (f"A clean {_movement(report)}{reps}: all {len(assessed)} metrics I could "
                 f"measure are within their target ranges ({len(held_up)} of them have one).")
         if close is not None and _margin(close) != float("inf"):
+            when = _when(close.keyframe, close.window)
             text += (f" Closest to its limit: {_metric_name(close.label)} "
-                     f"{_when(close.keyframe)} ({fmt_value(close.value or 0.0, close.unit)}; "
+                     f"{when} ({fmt_value(close.value or 0.0, close.unit)}; "
                      f"target {target_phrase(close.target_low, close.target_high, close.unit)})"
                      " - keep it there as you train.")
         return text
@@ -479,8 +507,9 @@ def _retest(reports: Sequence[AssessmentReport], found: list[_Found]) -> Retest 
     if found:
         metric_ids = list(dict.fromkeys(e.metric_id for f in found for e in f.finding.evidence))
         labels = {m.id: m for m in report.metrics}
-        watch = "; ".join(f"{_metric_name(labels[m].label)} {_when(labels[m].keyframe)}"
-                          for m in metric_ids if m in labels)
+        watch = "; ".join(
+            f"{_metric_name(labels[m].label)} {_when(labels[m].keyframe, labels[m].window)}"
+            for m in metric_ids if m in labels)
         return Retest(test=f"Record another {_movement(report)} the same way (same camera "
                            f"position and set-up) and compare: {watch}.",
                       when="After 4-6 weeks of the drills (coaching practice).",

@@ -252,7 +252,12 @@ def tools_loop(state: CoachState, runtime: Runtime[CoachContext]) -> dict[str, A
     steps = list(state.get("steps", []))
     repaired = False
     for _ in range(ctx.max_tool_rounds):
-        reply = model.invoke(messages)
+        try:
+            reply = model.invoke(messages)
+        except SportsGPTError as exc:  # the model is down, timed out or refused the input
+            steps.append({"tool": "model", "ok": False, "note": str(exc)[:200]})
+            return {"knowledge": knowledge, "qa_hits": hits, "steps": steps,
+                    "model_error": f"the model failed: {exc}"}
         assert isinstance(reply, AIMessage)
         messages.append(reply)
         bad = list(reply.invalid_tool_calls)
@@ -338,6 +343,9 @@ def compose(state: CoachState, runtime: Runtime[CoachContext]) -> dict[str, Any]
     if ctx.llm is None:
         return {"draft": draft.model_dump(mode="json"), "guidance": None,
                 "fallback": {"used": False, "reason": None}}
+    if state.get("model_error"):
+        return {"draft": draft.model_dump(mode="json"), "guidance": None,
+                "fallback": {"used": True, "reason": state["model_error"]}}
     guidance, reason = _model_guidance(state, ctx, draft)
     return {"draft": draft.model_dump(mode="json"),
             "guidance": guidance.model_dump(mode="json") if guidance else None,

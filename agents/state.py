@@ -63,6 +63,7 @@ class CoachState(TypedDict, total=False):
     fallback: dict[str, Any]
     issues: list[dict[str, Any]]
     errors: list[str]
+    model_error: str | None
 
 
 @dataclass
