@@ -378,6 +378,10 @@ def verify(state: CoachState, runtime: Runtime[CoachContext]) -> dict[str, Any]:
     text = render_markdown(own.guidance, refs)
     for err in state.get("errors", []):
         text = f"Could not analyse {err}\n\n{text}"
+    if state.get("route") == "knowledge" and not state.get("recordings"):
+        text = ("No recording is attached, so nothing was measured: this is general "
+                "knowledge, not a diagnosis. Attach a recording of the movement for measured "
+                f"findings.\n\n{text}")
     if fallback.get("used"):
         text += (f"\n_This answer was written by SportsGPT's deterministic composer: "
                  f"{fallback.get('reason')}._\n")
