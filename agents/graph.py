@@ -79,7 +79,14 @@ def _hits(data: list[dict[str, Any]]) -> list[QAHit]:
 
 
 def _call(ctx: CoachContext, name: str, args: dict[str, Any]) -> ToolOutput:
-    """A deterministic-path tool call; argument errors here are bugs of ours, not the user's."""
+    """A deterministic-path tool call; argument errors here are bugs of ours, not the user's.
+
+    A tool the registry withholds (an ablation) answers ``ok=False``, so the run goes on
+    without its results and the step says why.
+    """
+    if name not in ctx.registry.names():
+        return ToolOutput(tool=name, ok=False, content=json.dumps(
+            {"error": f"tool {name} is withheld in this run"}))
     return ctx.registry.call(name, args, ctx.deps)
 
 

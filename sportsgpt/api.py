@@ -493,11 +493,22 @@ class Conversation:
             self._analyses[(handle, found.movement)] = found
         return self._analyses[key]
 
-    def registry(self) -> ToolRegistry:
-        """The tool registry with the handle enum bound to this conversation's recordings."""
+    def registry(self, withhold: Sequence[str] = ()) -> ToolRegistry:
+        """The tool registry with the handle enum bound to this conversation's recordings.
+
+        ``withhold``: tool names left out (ablations: the coach then runs without them).
+        """
         from sportsgpt.tools.registry import ToolRegistry
 
-        return ToolRegistry(handles=self.recording_handles())
+        full = ToolRegistry(handles=self.recording_handles())
+        unknown = sorted(set(withhold) - set(full.names()) - {"analyze_recording"})
+        if unknown:
+            raise SportsGPTError(f"cannot withhold unknown tool(s) {', '.join(unknown)}; "
+                                 f"tools: {', '.join(full.names())}")
+        if not withhold:
+            return full
+        kept = {n: s for n, s in full.specs.items() if n not in set(withhold)}
+        return ToolRegistry(handles=full.handles, specs=kept)
 
 
 # ====================================================================== the coach
@@ -515,22 +526,24 @@ def _conversation(ctx: SportsGPT, thread_id: str, recordings: Sequence[str | Pat
 
 def coach_stream(ctx: SportsGPT, question: str, *, recordings: Sequence[str | Path] = (),
                  thread_id: str | None = None, movement: str | None = None,
-                 backend: str | None = None, **reader_options: Any
-                 ) -> Iterator[tuple[str, Any]]:
+                 backend: str | None = None, withhold: Sequence[str] = (),
+                 **reader_options: Any) -> Iterator[tuple[str, Any]]:
     """:func:`coach`, streamed: ``("step", node)``, ``("token", text)``, ``("answer", ...)``."""
     from sportsgpt.agents.coach import new_thread_id
 
     thread = thread_id or new_thread_id()
     llm, info = ctx.chat_model(backend)
     conv, recs = _conversation(ctx, thread, recordings, reader_options)
-    yield from ctx.coach.stream(question, deps=conv, registry=conv.registry(), llm=llm,
+    registry = conv.registry(withhold)
+    yield from ctx.coach.stream(question, deps=conv, registry=registry, llm=llm,
                                 backend=info, recordings=recs, thread_id=thread,
                                 movement=None if movement in (None, AUTO) else movement)
 
 
 def coach(ctx: SportsGPT, question: str, *, recordings: Sequence[str | Path] = (),
           thread_id: str | None = None, movement: str | None = None,
-          backend: str | None = None, **reader_options: Any) -> CoachAnswer:
+          backend: str | None = None, withhold: Sequence[str] = (),
+          **reader_options: Any) -> CoachAnswer:
     """Ask the coach: measured findings and cited guidance, in a thread with memory.
 
     Args:
@@ -541,12 +554,15 @@ def coach(ctx: SportsGPT, question: str, *, recordings: Sequence[str | Path] = (
         thread_id: continue a conversation (default: a new thread).
         movement: the movement performed, or ``auto``/None to recognise it.
         backend: override the settings' LLM backend (``none``, ``openai``, ``transformers``).
+        withhold: tool names the run goes without (``search_knowledge``,
+            ``lookup_fault_knowledge``...): the ablations of the eval suite.
         **reader_options: reader options for the recordings (``fps=``...).
     """
     final = None
     for kind, payload in coach_stream(ctx, question, recordings=recordings,
                                       thread_id=thread_id, movement=movement,
-                                      backend=backend, **reader_options):
+                                      backend=backend, withhold=withhold,
+                                      **reader_options):
         if kind == "answer":
             final = payload
     assert final is not None
