@@ -10,7 +10,8 @@ registry, :mod:`sportsgpt.graph_kb.movements`), holds
 * ``faults``: the deviation-to-fault weight matrix, one row per named fault:
   weighted metric terms, each with its fault direction, and the score
   thresholds of the severities;
-* ``sources``: every source id the file cites, with how it was verified.
+* ``sources``: every source id the file cites: its citation and DOI and/or URL (how each
+  was checked is recorded in ``docs/kismam.md`` and ``tests/unit/test_kismam_catalog.py``).
 
 Only core and the movement registry are imported here (never tools); the
 loader validates references inside a file (fault terms name metrics of the
@@ -220,13 +221,18 @@ class FaultSpec(_Frozen):
 
 
 class SourceEntry(_Frozen):
-    """A cited source and how it was checked."""
+    """A cited source: what it is (citation, and a DOI or URL to find it by)."""
 
     id: str
     citation: str
     doi: str | None = None
     url: str | None = None
-    verified: str = Field(description="'REFERENCES.md yes' or where it was checked")
+
+    @model_validator(mode="after")
+    def _findable(self) -> Self:
+        if not (self.doi or self.url):
+            raise ValueError(f"source {self.id!r} needs a doi or a url")
+        return self
 
 
 class MovementCatalog(_Frozen):
