@@ -76,7 +76,6 @@ def kb_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty embedded store: the user cache in tmp_path, Neo4j not configured."""
     monkeypatch.setenv("SPORTSGPT_CACHE", str(tmp_path))
     monkeypatch.delenv("SPORTSGPT_NEO4J_URI", raising=False)
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     return tmp_path
 
 

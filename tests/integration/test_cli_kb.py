@@ -33,3 +33,14 @@ def test_build_then_search_gives_sourced_answers(kb_cache: Path,
     assert main(["kb", "search", "why does my knee cave in when I land?"]) == 0
     text = capsys.readouterr().out
     assert "knee" in text.lower() and ("doi" in text.lower() or "http" in text)
+
+
+@pytest.mark.integration
+def test_search_on_a_fresh_embedded_store_builds_it_first(
+        kb_cache: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["kb", "search", "why does my knee cave in when I land?"]) == 0
+    captured = capsys.readouterr()
+    assert "building the knowledge base" in captured.err
+    assert "knee" in captured.out.lower()
+    assert main(["kb", "search", "soft landing"]) == 0
+    assert "building" not in capsys.readouterr().err  # built once, kept
