@@ -22,7 +22,7 @@ import base64
 import io
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from html import escape
 from pathlib import Path
@@ -144,23 +144,26 @@ def _strip_references(markdown: str) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-def markdown_html(markdown: str, cards: Sequence[SourceCard], *, anchor: str = "ref-") -> str:
-    """The answer's Markdown as HTML: raw HTML escaped, ``[id]`` linked to ``#<anchor><id>``.
+def cite_link(sid: str, anchor: str = "ref-") -> str:
+    """A citation as a link to its entry in the reference list."""
+    return f'<a class="cite" href="#{anchor}{_e(sid)}">[{_e(sid)}]</a>'
 
-    Only ids that are among ``cards`` become links; anything else stays as written.
+
+def markdown_html(markdown: str, cards: Sequence[SourceCard],
+                  link: Callable[[str], str] = cite_link) -> str:
+    """The answer's Markdown as HTML: raw HTML escaped, each ``[id]`` made by ``link(id)``.
+
+    Only ids that are among ``cards`` are replaced; anything else stays as written.
     """
     from markdown_it import MarkdownIt
 
     html = MarkdownIt("commonmark", {"html": False}).render(markdown)
     known = {c.id for c in cards}
 
-    def link(m: re.Match[str]) -> str:
-        sid = m.group(1)
-        if sid not in known:
-            return m.group(0)
-        return f'<a class="cite" href="#{anchor}{_e(sid)}">[{_e(sid)}]</a>'
+    def replace(m: re.Match[str]) -> str:
+        return link(m.group(1)) if m.group(1) in known else m.group(0)
 
-    return _CITE.sub(link, html)
+    return _CITE.sub(replace, html)
 
 
 def reference_items(cards: Sequence[SourceCard], *, anchor: str = "ref-") -> list[str]:
