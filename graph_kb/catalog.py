@@ -32,7 +32,9 @@ from sportsgpt.core.errors import SportsGPTError
 from sportsgpt.graph_kb import movements
 
 Direction = Literal["low", "high", "both"]
-View = Literal["3d", "sagittal", "frontal"]
+View = Literal["3d", "sagittal", "frontal", "any"]
+"""The view a metric needs: 3D data, a 2D side (sagittal) or front (frontal) view, or any
+view (timing and vertical measures from events, which a camera's direction does not change)."""
 BOUND_Z = 2.0
 """A two-sided target ``[low, high]`` is read as ``centre ± BOUND_Z·sd``."""
 

@@ -35,6 +35,10 @@ DATASETS: Final[dict[str, str]] = {
         "(Apache-2.0)"),
     "sportqa-subset": (
         "SportQA level-2 questions from github.com/haotianxia/SportQA (CC BY 4.0)"),
+    "opencap-dropjumps": (
+        "drop jumps and squats: optical markers, force plates and OpenCap smartphone "
+        "keypoints, from github.com/keenon/nimblephysics (data/grf/Subject4, BSD-2-Clause) "
+        "and github.com/stanfordnmbl/marker-enhancer (test_data, Apache-2.0)"),
 }
 
 

@@ -11,7 +11,9 @@ Conventions, stated once:
   ``facing="unknown"``.
 * 2D data: x is the image's horizontal axis (to the right), y points **up**
   (image rows flipped). Units are pixels unless a pixel-to-metre scale was
-  applied. ``view`` says which anatomical plane the camera sees, if known.
+  applied. ``view`` says which anatomical plane the camera sees: ``sagittal``
+  (side), ``frontal`` (front or back), ``oblique`` (in between: neither plane is
+  seen undistorted) or ``unknown`` (see :mod:`sportsgpt.tools.view`, which detects it).
 * NaN marks a missing sample; nothing else does (no zeros for "not detected").
 * ``confidence`` (optional) has shape ``(T, J)`` in [0, 1].
 
@@ -52,7 +54,7 @@ MAX_FPS = 10_000.0
 """Highest frame rate accepted, in Hz (high-speed cameras for sport reach a few kHz)."""
 
 Units = Literal["m", "px"]
-View = Literal["3d", "sagittal", "frontal", "unknown"]
+View = Literal["3d", "sagittal", "frontal", "oblique", "unknown"]
 Facing = Literal["+x", "unknown"]
 
 
@@ -163,7 +165,8 @@ class MotionSequence(_Validated):
             raise MotionDataError(
                 f"confidence shape {self.confidence.shape} does not match positions {(t, j)}")
         if d == 2 and self.view == "3d":
-            raise MotionDataError("2D positions need view 'sagittal', 'frontal' or 'unknown'")
+            raise MotionDataError("2D positions need view 'sagittal', 'frontal', 'oblique' or "
+                                  "'unknown'")
         if d == 3 and self.view != "3d":
             raise MotionDataError("3D positions must have view '3d'")
         return self

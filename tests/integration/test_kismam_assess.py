@@ -192,8 +192,8 @@ def test_2d_side_view_marks_fppa_not_assessable(cmu_dir: Path) -> None:
                           fps=clean.fps, view="sagittal")
     r = assess(side, "countermovement_jump")[0]
     fppa = next(m for m in r.metrics if m.id == "knee_fppa_landing")
-    assert (fppa.status, fppa.value, fppa.reason) == (
-        "not_assessable", None, "not assessable from a 2D side view")
+    assert (fppa.status, fppa.value) == ("not_assessable", None)
+    assert (fppa.reason or "").startswith("not assessable from a 2D side view")
     knee = next(m for m in r.metrics if m.id == "knee_angle_at_takeoff")
     assert knee.status != "not_assessable"
     assert r.quality.dim == 2 and r.quality.view == "sagittal"

@@ -193,7 +193,7 @@ def check_fps(fps: float, path: Path, *, field: str = "fps", line: int | None = 
     return float(fps)
 
 
-View2D = Literal["sagittal", "frontal", "unknown"]
+View2D = Literal["sagittal", "frontal", "oblique", "unknown"]
 
 
 def check_view_2d(view: object, path: Path) -> View2D:
@@ -202,9 +202,12 @@ def check_view_2d(view: object, path: Path) -> View2D:
         return "sagittal"
     if view == "frontal":
         return "frontal"
+    if view == "oblique":
+        return "oblique"
     if view == "unknown":
         return "unknown"
-    raise MotionFileError(path, f"view must be 'sagittal', 'frontal' or 'unknown', got {view!r}",
+    raise MotionFileError(path, "view must be 'sagittal', 'frontal', 'oblique' or 'unknown', "
+                                f"got {view!r}",
                           field="view")
 
 

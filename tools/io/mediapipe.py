@@ -273,7 +273,7 @@ def _mp_fps(frames: _MpFrames, opts: KeypointOptions, path: Path, notes: list[st
 
 
 def read_mediapipe(path: Path, *, fps: float | None = None, subject_height_m: float | None = None,
-                   view: str = "unknown", min_confidence: float = 0.0, person: int = 0,
+                   view: str | None = None, min_confidence: float = 0.0, person: int = 0,
                    image_size: tuple[float, float] | None = None,
                    world: bool | None = None) -> MotionSequence:
     """Read MediaPipe Pose landmarks from JSON or CSV (layouts in the module docstring).
@@ -282,7 +282,8 @@ def read_mediapipe(path: Path, *, fps: float | None = None, subject_height_m: fl
         path: the ``.json`` or ``.csv`` file.
         fps: frame rate in Hz when the file has no ``fps``/``timestamp_ms``.
         subject_height_m: athlete's height, to scale pixels to metres.
-        view: ``sagittal``, ``frontal`` or ``unknown`` (2D output).
+        view: ``sagittal``, ``frontal``, ``oblique`` or ``unknown`` (2D output); left
+            out, detected from the keypoints (:mod:`sportsgpt.tools.view`).
         min_confidence: visibility below which a landmark becomes NaN.
         person: which person to follow when several are detected.
         image_size: ``(width, height)`` in pixels; required for image landmarks.
@@ -303,7 +304,7 @@ def read_mediapipe(path: Path, *, fps: float | None = None, subject_height_m: fl
     vals = tracked.values
     if frames.world:
         if opts.subject_height_m is not None or opts.image_size is not None or \
-                opts.view != "unknown":
+                opts.view not in (None, "unknown"):
             raise MotionFileError(path, "world landmarks are 3D metres: subject_height_m, "
                                         "image_size and view do not apply", field="world")
         coords = np.stack([vals[..., 0], -vals[..., 1], -vals[..., 2]], axis=-1)

@@ -108,7 +108,7 @@ def _mmpose_frames(items: list[object], prefix: str,
 
 
 def read_mmpose(path: Path, *, fps: float | None = None, subject_height_m: float | None = None,
-                view: str = "unknown", min_confidence: float = 0.0, person: int = 0,
+                view: str | None = None, min_confidence: float = 0.0, person: int = 0,
                 image_size: tuple[float, float] | None = None) -> MotionSequence:
     """Read MMPose predictions JSON (layouts in the module docstring).
 
@@ -116,7 +116,8 @@ def read_mmpose(path: Path, *, fps: float | None = None, subject_height_m: float
         path: the predictions ``.json`` file.
         fps: frame rate in Hz (required: MMPose writes no timing).
         subject_height_m: athlete's height, to scale pixels to metres.
-        view: ``sagittal``, ``frontal`` or ``unknown``.
+        view: ``sagittal``, ``frontal``, ``oblique`` or ``unknown``; left out, detected
+            from the keypoints (:mod:`sportsgpt.tools.view`).
         min_confidence: score below which a keypoint becomes NaN.
         person: which person to follow when several are detected.
         image_size: ``(width, height)`` in pixels, to flip rows to y up.

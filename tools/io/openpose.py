@@ -105,7 +105,7 @@ def _openpose_people(path: Path) -> list[FloatArray]:
 
 
 def read_openpose(path: Path, *, fps: float | None = None, subject_height_m: float | None = None,
-                  view: str = "unknown", min_confidence: float = 0.0, person: int = 0,
+                  view: str | None = None, min_confidence: float = 0.0, person: int = 0,
                   image_size: tuple[float, float] | None = None) -> MotionSequence:
     """Read OpenPose keypoint JSON: one file (one frame) or a folder of per-frame files.
 
@@ -113,7 +113,8 @@ def read_openpose(path: Path, *, fps: float | None = None, subject_height_m: flo
         path: a ``*_keypoints.json`` file or the folder holding them.
         fps: frame rate in Hz (required: OpenPose writes no timing).
         subject_height_m: athlete's height, to scale pixels to metres.
-        view: ``sagittal``, ``frontal`` or ``unknown``.
+        view: ``sagittal``, ``frontal``, ``oblique`` or ``unknown``; left out, detected
+            from the keypoints (:mod:`sportsgpt.tools.view`).
         min_confidence: confidence below which a keypoint becomes NaN.
         person: which person to follow when several are detected.
         image_size: ``(width, height)`` in pixels, to flip rows to y up.

@@ -32,7 +32,13 @@ Options shared by all three readers
     ``SourceInfo.extra`` (``metres_per_pixel``, ``pixel_height``,
     ``height_frames``) and in ``SourceInfo.notes``.
 ``view``
-    ``"sagittal"``, ``"frontal"`` or ``"unknown"``: the plane the camera sees.
+    ``"sagittal"``, ``"frontal"``, ``"oblique"`` or ``"unknown"``: the plane the
+    camera sees. Left out (``None``, the default), it is detected from the keypoints
+    (:func:`sportsgpt.tools.view.detect_view`: shoulder and hip width against torso
+    length, left/right order, visibility asymmetry); the call, its confidence and
+    evidence go to ``SourceInfo.extra["view_detection"]`` and the quality notes
+    (``SourceInfo.extra["view_notes"]``). A view given here wins; when the
+    keypoints clearly show the other plane, a ``VIEW DISAGREEMENT`` note says so.
 ``min_confidence``
     Keypoints whose confidence is below it become NaN (their confidence is
     kept). Keypoints with unknown (NaN) confidence are kept. Confidences
@@ -72,6 +78,7 @@ from sportsgpt.tools.io._common import (
 )
 from sportsgpt.tools.motion import FloatArray, MotionSequence, Units, View
 from sportsgpt.tools.skeleton import KeypointSkeleton
+from sportsgpt.tools.view import detect_view, stated_view_note
 
 NOSE_HEIGHT_FRACTION: Final[float] = 0.903
 """Nose tip height / standing height (midway between eye 0.936 and chin 0.870)."""
@@ -96,7 +103,7 @@ class KeypointOptions:
 
     fps: float | None = None
     subject_height_m: float | None = None
-    view: View2D = "unknown"
+    view: View2D | None = None
     min_confidence: float = 0.0
     person: int = 0
     image_size: tuple[float, float] | None = None
@@ -122,7 +129,7 @@ def _image_size(size: object, path: Path) -> tuple[float, float] | None:
 
 
 def keypoint_options(path: Path, *, fps: object = None, subject_height_m: object = None,
-                     view: object = "unknown", min_confidence: object = 0.0,
+                     view: object = None, min_confidence: object = 0.0,
                      person: object = 0, image_size: object = None) -> KeypointOptions:
     """Validate the shared keypoint reader options (errors name the option)."""
     rate = None if fps is None else check_fps(_real(fps, path, "fps"), path)
@@ -139,7 +146,8 @@ def keypoint_options(path: Path, *, fps: object = None, subject_height_m: object
     if isinstance(person, bool) or not isinstance(person, int) or person < 0:
         raise MotionFileError(path, f"person must be an index >= 0, got {person!r}",
                               field="person")
-    return KeypointOptions(rate, height, check_view_2d(view, path), conf, person,
+    stated = None if view is None else check_view_2d(view, path)
+    return KeypointOptions(rate, height, stated, conf, person,
                            _image_size(image_size, path))
 
 
@@ -317,7 +325,7 @@ class Keypoints:
     skeleton: KeypointSkeleton
     fps: float
     units: Units
-    view: View
+    view: View | None  # None: detect from the keypoints
     notes: list[str] = field(default_factory=list)
     extra: dict[str, object] = field(default_factory=dict)
     original_units: str = "px"
@@ -367,11 +375,33 @@ def finish_keypoints(path: Path, kp: Keypoints, opts: KeypointOptions,
     kp.extra.update(skeleton=kp.skeleton.name, keypoint_count=len(kp.skeleton.keypoints))
     if opts.image_size is not None:
         kp.extra["image_size"] = list(opts.image_size)
-    return build_motion(path, pos, joints, kp.fps, fmt=fmt, units=kp.units, view=kp.view,
+    view = kp.view if pos.shape[2] == 3 else _resolve_view(kp, pos, joints, conf)
+    return build_motion(path, pos, joints, kp.fps, fmt=fmt, units=kp.units, view=view,
                         confidence=conf, original_units=kp.original_units,
                         original_up_axis="-y",
                         original_joint_names=kp.skeleton.keypoints, notes=kp.notes,
                         extra=kp.extra)
+
+
+def _resolve_view(kp: Keypoints, pos: FloatArray, joints: Sequence[str],
+                  conf: FloatArray | None) -> View:
+    """The stated view, else the detected one; notes for the quality report either way."""
+    est = detect_view(pos, joints, conf)
+    kp.extra["view_detection"] = est.model_dump()
+    if kp.view is None:
+        notes = [est.summary()]
+        kp.extra["view_source"] = "detected"
+        view: View = est.view
+    else:
+        notes = [f"camera view {kp.view} as given ({est.summary()})"]
+        disagreement = stated_view_note(kp.view, est)
+        if disagreement:
+            notes.append(disagreement)
+        kp.extra["view_source"] = "given"
+        view = kp.view
+    kp.extra["view_notes"] = notes
+    kp.notes.extend(notes)
+    return view
 
 
 def flip_rows(tracked: FloatArray, opts: KeypointOptions) -> FloatArray:

@@ -178,18 +178,33 @@ def repetitions(prep: Prepared, template: Template, alignment: Alignment | None 
 
 # --- metrics -----------------------------------------------------------------------------
 def view_reason(spec: MetricSpec, view: str) -> str | None:
-    """Why the input's view cannot show a metric (``None`` when it can)."""
-    if view in ("3d", "angles"):
+    """Why the input's view cannot show a metric (``None`` when it can).
+
+    The catalog's ``view`` says what a metric needs: ``3d``, ``sagittal`` (angles and
+    distances in the side plane), ``frontal`` (frontal-plane angles and left/right
+    comparisons a front camera sees: both legs in view) or ``any`` (timing and
+    vertical measures from events). A 2D side view hides the far leg (the detector
+    guesses it, at low confidence) and shows no frontal-plane angle; a 2D front view
+    sees flexion face-on, foreshortened; an oblique view distorts both planes, so only
+    ``any`` metrics are kept; an unknown view keeps only ``any`` metrics too.
+    """
+    if view in ("3d", "angles") or spec.view == "any":
         return None
     if spec.view == "3d":
-        return "needs 3D data"
-    if spec.view == "frontal" and view == "sagittal":
-        return "not assessable from a 2D side view"
-    if spec.view == "sagittal" and view == "frontal":
-        return "not assessable from a 2D front view"
-    if spec.view == "frontal" and view == "unknown":
-        return "not assessable from a 2D view of unknown direction"
-    return None
+        return ("needs 3D data: a single camera sees one leg's flexion from the side and "
+                "none face-on from the front")
+    if view == spec.view:
+        return None
+    if view == "sagittal":
+        return ("not assessable from a 2D side view: it shows no frontal-plane angle and "
+                "hides the far leg (film from the front)")
+    if view == "frontal":
+        return ("not assessable from a 2D front view: sagittal angles are seen face-on, "
+                "foreshortened (film from the side)")
+    if view == "oblique":
+        return (f"not assessable from an oblique 2D view: the {spec.view} plane is seen at "
+                "an angle, distorted (film from the side or the front)")
+    return "not assessable from a 2D view of unknown direction"
 
 
 def status_of(spec: MetricSpec, value: float, target: Target | None = None) -> MetricStatus:

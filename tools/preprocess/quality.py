@@ -19,6 +19,7 @@ from sportsgpt.tools.motion import MotionSequence, Units
 from sportsgpt.tools.preprocess.common import tracked_mask
 from sportsgpt.tools.preprocess.filtering import NYQUIST_CAP
 from sportsgpt.tools.preprocess.gaps import Gap, find_gaps, gap_table
+from sportsgpt.tools.view import CAMERA_ADVICE
 
 JITTER_CUTOFF_HZ = 12.0
 """Reference low-pass for the jitter measure (capped at 0.4 x Nyquist)."""
@@ -86,6 +87,15 @@ def _views(motion: MotionSequence) -> list[Literal["3d", "sagittal", "frontal"]]
     return []
 
 
+def _view_warning(view: str) -> str:
+    if view == "unknown":
+        return "2D data from an unknown view: no anatomical plane can be assumed"
+    if view == "oblique":
+        return ("2D oblique view: neither the sagittal nor the frontal plane is seen "
+                "undistorted; only timing and vertical measures are assessed")
+    return f"2D {view} data: only the angles in that plane can be measured"
+
+
 def quality_summary(motion: MotionSequence, *, swaps_repaired: int = 0,
                     max_gap_s: float = 0.1) -> QualityReport:
     """Missing data, gaps, jitter, usable views and plain-language warnings."""
@@ -114,9 +124,9 @@ def quality_summary(motion: MotionSequence, *, swaps_repaired: int = 0,
         warnings.append(f"left/right labels were swapped in {swaps_repaired} frame(s) "
                         "and repaired")
     if motion.dim == 2:
-        warnings.append(f"2D {motion.view} data: only the angles in that plane can be measured"
-                        if motion.view != "unknown" else
-                        "2D data from an unknown view: no anatomical plane can be assumed")
+        warnings.append(_view_warning(motion.view))
+        warnings.extend(str(n) for n in motion.source.extra.get("view_notes", ()))
+        warnings.append(CAMERA_ADVICE)
     if jit is None:
         warnings.append("no tracked run is long enough to measure jitter")
     scale_name = "mm" if motion.units == "m" else "px"
