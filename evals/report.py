@@ -144,7 +144,7 @@ def _notes(summary: dict[str, Any]) -> list[str]:
         if not s.get("runnable"):
             notes.append(f"{name}: not runnable: {s.get('reason')}")
     cfg = summary["config"]
-    if "tiny" in str(cfg.get("model", "")).lower() or cfg.get("plumbing"):
+    if "tiny" in f"{cfg.get('model')} {cfg.get('model_path')}".lower():
         notes.append(PLUMBING_NOTE)
     notes.append("Proxies are deterministic text counts, not the Likert scale; the Likert "
                  "rows appear only when a judge was configured.")

@@ -60,6 +60,9 @@ def add_eval_parser(sub: Any) -> None:
     p.add_argument("--concurrency", type=int, default=1,
                    help="parallel answers for a remote (openai) backend (default 1)")
     p.add_argument("--seed", type=int, default=0, help="recorded with the run")
+    p.add_argument("--hashing-embedder", type=int, metavar="DIM",
+                   help="use the offline hashing embedder of DIM dimensions instead of the "
+                        "configured model (fast, reproducible CI runs)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run_eval)
 
@@ -104,7 +107,8 @@ def _config(args: argparse.Namespace, ctx: SportsGPT, systems: Sequence[System],
             case_file.read_bytes()).hexdigest(),
         "systems": {s.name: s.config() for s in systems},
         "backend": args.backend or llm.backend, "model": llm.model,
-        "base_url": llm.base_url, "judge": _judge_config(args, ctx),
+        "base_url": llm.base_url, "model_path": str(llm.model_path or ""),
+        "judge": _judge_config(args, ctx),
         "seed": args.seed, "limit": args.limit, "sportsgpt_version": pkg,
         "embedder": getattr(ctx.embedder, "model_id", type(ctx.embedder).__name__),
         "command": "sportsgpt eval " + " ".join(_argv(args)),
@@ -113,9 +117,10 @@ def _config(args: argparse.Namespace, ctx: SportsGPT, systems: Sequence[System],
 
 def _argv(args: argparse.Namespace) -> list[str]:
     out = [f"--cases {args.cases}", f"--systems {args.systems}"]
-    for flag in ("backend", "judge", "judge_model", "judge_base_url", "limit"):
+    for flag in ("backend", "judge", "judge_model", "judge_base_url", "limit",
+                 "hashing_embedder"):
         value = getattr(args, flag, None)
-        if value not in (None, "none") or (flag == "judge" and value != "none"):
+        if value is not None and not (flag == "judge" and value == "none"):
             out.append(f"--{flag.replace('_', '-')} {value}")
     out += [f"--responses {r}" for r in args.responses]
     return [*out, f"--out {args.out}"]
@@ -242,7 +247,13 @@ def run_eval(args: argparse.Namespace, ctx: SportsGPT | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     own = ctx is None
-    ctx = ctx or SportsGPT(progress=None)
+    if ctx is None:
+        embedder = None
+        if args.hashing_embedder:
+            from sportsgpt.graph_kb.embeddings import HashingEmbedder
+
+            embedder = HashingEmbedder(args.hashing_embedder)
+        ctx = SportsGPT(embedder=embedder, progress=None)
     try:
         backend = args.backend or ctx.settings.llm.backend
         systems = _systems(args, backend)
@@ -290,7 +301,8 @@ def _run(ctx: SportsGPT, cases: Sequence[EvalCase], case_file: Path,
         inputs = prepared[case.id]
         response = system.run(ctx, inputs)  # type: ignore[arg-type]
         row = {"case": case.model_dump(mode="json", exclude_defaults=True),
-               "system": system.name, "recording_used": str(inputs.recording or ""),
+               "system": system.name,
+               "recording_used": inputs.recording.name if inputs.recording else None,
                "summary": inputs.summary, "analysis_error": inputs.analysis_error,
                "measurements": [m.model_dump() for m in inputs.measurements],
                "response": response.model_dump(mode="json"),
@@ -311,3 +323,16 @@ def _run(ctx: SportsGPT, cases: Sequence[EvalCase], case_file: Path,
                     future.result()
     finally:
         bar.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m sportsgpt.evals.runner`` (the same options as ``sportsgpt eval``)."""
+    parser = argparse.ArgumentParser(prog="sportsgpt eval")
+    add_eval_parser(parser.add_subparsers())
+    return run_eval(parser.parse_args(["eval", *(argv or [])]))
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))
