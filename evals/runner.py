@@ -299,7 +299,7 @@ def _run(ctx: SportsGPT, cases: Sequence[EvalCase], case_file: Path,
             if case.id not in prepared:
                 prepared[case.id] = _prepare(ctx, case, case_file, out)
         inputs = prepared[case.id]
-        response = system.run(ctx, inputs)  # type: ignore[arg-type]
+        response = system.run(ctx, inputs)
         row = {"case": case.model_dump(mode="json", exclude_defaults=True),
                "system": system.name,
                "recording_used": inputs.recording.name if inputs.recording else None,
