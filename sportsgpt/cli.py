@@ -425,6 +425,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_reader_options(p)
     p.set_defaults(func=_cmd_chat)
 
+    from sportsgpt.evals.runner import add_eval_parser
+
+    add_eval_parser(sub)
+
     tp = sub.add_parser("template", help="expert templates").add_subparsers(
         dest="template_command", required=True)
     p = tp.add_parser("build", help="build a template from expert recordings")
