@@ -213,6 +213,7 @@ def _body(motion: MotionSequence) -> _Body:
                      ("left-right axis +z from facing +x (hips missing)",))
     notes = {"3d": "sagittal frame unknown: hip, shoulder and trunk angles are unsigned",
              "unknown": "2D view unknown: angles are unsigned, measured in the image plane",
+             "oblique": "2D oblique view: angles are unsigned, measured in the image plane",
              "frontal": "medial direction unknown (hips missing)"}
     return _Body(motion, pos, None, (notes[motion.view],))
 
@@ -319,7 +320,7 @@ def _trunk_inclination(body: _Body, out: _Out) -> None:
 
 def _knee_fppa(body: _Body, out: _Out, side: str) -> None:
     name, (hip, knee, ankle) = f"knee_fppa_{side}", _side(side, "hip", "knee", "ankle")
-    if body.view in ("sagittal", "unknown"):
+    if body.view in ("sagittal", "oblique", "unknown"):
         out.skip(name, f"FPPA needs a frontal plane; not measurable in a 2D {body.view} view")
         return
     if not out.need(body, name, hip, knee, ankle):

@@ -91,6 +91,9 @@ FORMATS: dict[str, FormatSpec] = {s.name: s for s in (
                reader="read_npy", sniffer="sniff_npy"),
     FormatSpec("npz", "generic", (".npz",), "NumPy archive: positions, joints, fps",
                reader="read_npz", sniffer="sniff_npz"),
+    FormatSpec("video", "video", (".mp4", ".mov", ".avi"),
+               "video: MediaPipe Pose in .venv-video (scripts/setup-video.sh)",
+               reader="read_video", sniffer="sniff_video"),
 )}
 
 

@@ -17,7 +17,7 @@ from sportsgpt.tools.preprocess.quality import QualityReport, quality_summary
 from sportsgpt.tools.preprocess.resampling import resample
 from sportsgpt.tools.preprocess.swaps import repair_left_right_swaps
 
-MARKERLESS_FORMATS = frozenset({"mediapipe", "openpose", "mmpose"})
+MARKERLESS_FORMATS = frozenset({"mediapipe", "openpose", "mmpose", "video"})
 """Source formats whose labels may swap left/right between frames."""
 
 
