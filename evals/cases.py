@@ -176,7 +176,7 @@ def resolve_recording(case: EvalCase, case_file: Path) -> Path:
         EvalCaseError: the case has no recording, or the file does not exist.
         DatasetNotFoundError: the named data set is not in the data home.
     """
-    from sportsgpt.tools.datasets import data_home
+    from sportsgpt.api import data_home
 
     if case.recording is None:
         raise EvalCaseError(f"case {case.id!r} has no recording")

@@ -192,6 +192,13 @@ def movements() -> list[MovementInfo]:
             for m in movement_ids()]
 
 
+def data_home(name: str, *, ctx: SportsGPT | None = None) -> Path:
+    """Folder of a sample data set (``cmu-mocap-jumps``, ``ui-prmd``...) in the data home."""
+    from sportsgpt.tools.datasets import data_home as find
+
+    return find(name, _settings(ctx))
+
+
 # ====================================================================== recordings
 class ChannelQuality(BaseModel):
     """Quality of an angles-only recording: how much of each channel is missing."""
