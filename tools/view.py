@@ -215,7 +215,7 @@ def detect_view(positions: FloatArray, joints: Sequence[str],
     conf = shares[cls]
     if cls == 0 and near is not None:
         conf *= 0.5
-    view: DetectedView = ("frontal", "oblique", "sagittal")[cls]  # type: ignore[assignment]
+    view: DetectedView = ("frontal", "oblique", "sagittal")[cls]
     ev = ViewEvidence(frames_used=n, width_ratio=round(med, 4), abs_cos_yaw=round(cos_med, 4),
                       yaw_deg=round(float(np.degrees(np.arccos(cos_med))), 1),
                       share_frontal=round(shares[0], 4), share_oblique=round(shares[1], 4),

@@ -27,7 +27,8 @@ pytestmark = pytest.mark.integration
 
 _CUT = """
 import sys, cv2, numpy as np
-src, dst, start, n, still = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5] == "1"
+src, dst = sys.argv[1], sys.argv[2]
+start, n, still = int(sys.argv[3]), int(sys.argv[4]), sys.argv[5] == "1"
 cap = cv2.VideoCapture(src)
 fps = cap.get(cv2.CAP_PROP_FPS)
 cap.set(cv2.CAP_PROP_POS_FRAMES, start)

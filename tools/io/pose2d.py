@@ -375,7 +375,7 @@ def finish_keypoints(path: Path, kp: Keypoints, opts: KeypointOptions,
     kp.extra.update(skeleton=kp.skeleton.name, keypoint_count=len(kp.skeleton.keypoints))
     if opts.image_size is not None:
         kp.extra["image_size"] = list(opts.image_size)
-    view = kp.view if pos.shape[2] == 3 else _resolve_view(kp, pos, joints, conf)
+    view = (kp.view or "3d") if pos.shape[2] == 3 else _resolve_view(kp, pos, joints, conf)
     return build_motion(path, pos, joints, kp.fps, fmt=fmt, units=kp.units, view=view,
                         confidence=conf, original_units=kp.original_units,
                         original_up_axis="-y",

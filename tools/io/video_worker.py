@@ -42,8 +42,8 @@ def _landmarks(result: Any) -> list[dict[str, float]]:
 def run(video: str, out: str, max_frames: int | None) -> int:
     """Estimate the pose in every frame of ``video`` and write ``out`` (see module doc)."""
     try:
-        import cv2
-        import mediapipe as mp
+        import cv2  # type: ignore[import-not-found]  # the video environment's, not ours
+        import mediapipe as mp  # type: ignore[import-not-found]
     except ImportError as exc:
         print(f"the video environment lacks a package: {exc}", file=sys.stderr)
         return 3
