@@ -138,10 +138,29 @@ def _shared(name: str) -> Writer:
     return get
 
 
+def _video(tmp: Path, _: MotionSequence) -> tuple[Path, list[str]]:
+    """30 real frames (sports2d's demo video) cut by the video environment; skips without."""
+    import subprocess
+
+    from sportsgpt.tools.io.video import default_video_python
+
+    python = default_video_python()
+    demo = sorted(python.parent.parent.glob("lib/python*/site-packages/Sports2D/Demo/demo.mp4"))
+    if not demo:
+        pytest.skip("video environment or its test video absent: run scripts/setup-video.sh")
+    out = tmp / "clip.mp4"
+    cut = ("import sys, cv2\nc = cv2.VideoCapture(sys.argv[1]); ok, f = c.read()\n"
+           "h, w = f.shape[:2]; s = (w // 2, h // 2)\n"
+           "o = cv2.VideoWriter(sys.argv[2], cv2.VideoWriter_fourcc(*'mp4v'), 30.0, s)\n"
+           "for _ in range(30):\n    o.write(cv2.resize(f, s)); ok, f = c.read()\no.release()\n")
+    subprocess.run([str(python), "-c", cut, str(demo[0]), str(out)], check=True, timeout=120)
+    return out, []
+
+
 WRITERS: dict[str, Writer] = {
     "amc": _shared("amc"), "bvh": _bvh, "c3d": _c3d, "trc": _trc, "mot": _shared("mot"),
     "mediapipe": _mediapipe, "openpose": _openpose, "mmpose": _mmpose,
-    "ui-prmd": _shared("ui-prmd"), "csv": _csv, "npy": _npy, "npz": _npz,
+    "ui-prmd": _shared("ui-prmd"), "csv": _csv, "npy": _npy, "npz": _npz, "video": _video,
 }
 
 
