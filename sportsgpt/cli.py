@@ -31,6 +31,8 @@ def _reader_options(args: argparse.Namespace) -> dict[str, Any]:
         opts["image_size"] = tuple(args.image_size)
     if args.joints is not None:
         opts["joints"] = args.joints
+    if getattr(args, "view", None) is not None:
+        opts["view"] = args.view
     return opts
 
 
@@ -317,6 +319,9 @@ def _add_reader_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--image-size", type=int, nargs=2, metavar=("W", "H"),
                    help="video frame size in pixels (for normalised keypoints)")
     p.add_argument("--joints", help="comma-separated joint names (for a bare .npy array)")
+    p.add_argument("--view", choices=("sagittal", "frontal", "oblique"),
+                   help="camera view of 2D keypoints or video (default: detected from the "
+                        "keypoints)")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -66,7 +66,8 @@ NO_ARM_SWING_DEG: Final = 15.0
 under 15° gets a note that arm-swing faults were scored anyway: from the data alone a
 deliberate no-arm-swing jump cannot be told from a (severely) limited arm swing, and a
 coach would call the latter a fault, so only the caller (``arm_swing=False``) skips them."""
-VIEW_FACTOR: Final = {"3d": 1.0, "angles": 1.0, "sagittal": 0.8, "frontal": 0.8, "unknown": 0.6}
+VIEW_FACTOR: Final = {"3d": 1.0, "angles": 1.0, "sagittal": 0.8, "frontal": 0.8,
+                      "oblique": 0.6, "unknown": 0.6}
 """Confidence factor of the input kind (2D views lose depth; unknown view more so)."""
 NOISE_REF_DEG: Final = 5.0
 """Angle spread the noise factor compares joint-angle noise with: the smallest spread an
