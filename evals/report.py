@@ -159,8 +159,10 @@ def render_markdown(summary: dict[str, Any], plots: Sequence[Path] = ()) -> str:
     """The report as Markdown: side-by-side table, per-fault tables, confusion matrices."""
     cfg = summary["config"]
     head, rows = _table(summary)
-    lines = ["# SportsGPT eval report", "",
-             f"Command: `{cfg.get('command')}`", "",
+    lines = ["# SportsGPT eval report", ""]
+    if cfg.get("label"):
+        lines += [f"> **{cfg['label']}**", ""]
+    lines += [f"Command: `{cfg.get('command')}`", "",
              f"Cases: {summary['n_cases']} identical cases per system (`{cfg.get('cases')}`, "
              f"sha256 {str(cfg.get('cases_sha256'))[:12]}); backend `{cfg.get('backend')}`; "
              f"judge `{(cfg.get('judge') or {}).get('model', 'none')}`; seed {cfg.get('seed')}.",
@@ -199,6 +201,7 @@ def render_html(summary: dict[str, Any], plots: Sequence[Path] = ()) -> str:
              "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}"
              "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px}"
              "</style>", "<h1>SportsGPT eval report</h1>",
+             *([f"<p><strong>{e(str(cfg['label']))}</strong></p>"] if cfg.get("label") else []),
              f"<p>Command: <code>{e(str(cfg.get('command')))}</code></p>",
              f"<p>{summary['n_cases']} identical cases per system; backend "
              f"<code>{e(str(cfg.get('backend')))}</code>.</p>",

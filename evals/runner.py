@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import shlex
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -60,6 +61,9 @@ def add_eval_parser(sub: Any) -> None:
     p.add_argument("--concurrency", type=int, default=1,
                    help="parallel answers for a remote (openai) backend (default 1)")
     p.add_argument("--seed", type=int, default=0, help="recorded with the run")
+    p.add_argument("--label", help="what the run is, printed at the top of the report and "
+                                   "recorded in config.json (e.g. 'plumbing check: tiny "
+                                   "random model, not a quality claim')")
     p.add_argument("--hashing-embedder", type=int, metavar="DIM",
                    help="use the offline hashing embedder of DIM dimensions instead of the "
                         "configured model (fast, reproducible CI runs)")
@@ -109,7 +113,8 @@ def _config(args: argparse.Namespace, ctx: SportsGPT, systems: Sequence[System],
         "backend": args.backend or llm.backend, "model": llm.model,
         "base_url": llm.base_url, "model_path": str(llm.model_path or ""),
         "judge": _judge_config(args, ctx),
-        "seed": args.seed, "limit": args.limit, "sportsgpt_version": pkg,
+        "seed": args.seed, "limit": args.limit, "label": getattr(args, "label", None),
+        "sportsgpt_version": pkg,
         "embedder": getattr(ctx.embedder, "model_id", type(ctx.embedder).__name__),
         "command": "sportsgpt eval " + " ".join(_argv(args)),
     }
@@ -123,6 +128,8 @@ def _argv(args: argparse.Namespace) -> list[str]:
         if value is not None and not (flag == "judge" and value == "none"):
             out.append(f"--{flag.replace('_', '-')} {value}")
     out += [f"--responses {r}" for r in args.responses]
+    if getattr(args, "label", None):
+        out.append(f"--label {shlex.quote(args.label)}")
     return [*out, f"--out {args.out}"]
 
 
