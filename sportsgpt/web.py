@@ -393,8 +393,8 @@ def build_app(ctx: SportsGPT) -> gr.Blocks:
                                      "data home")
                 movement = gr.Dropdown(choices=_movement_choices(), value="auto",
                                        label="Movement", elem_id="movement")
-                height = gr.Number(label="Athlete height in metres (2D keypoint files)",
-                                   value=None, minimum=0.3, maximum=3.0, elem_id="height")
+                height = gr.Number(label="Athlete height in metres (2D keypoint files; "
+                                         "0: not given)", value=0, elem_id="height")
                 view = gr.Dropdown(choices=list(VIEWS), value="",
                                    label="Camera view (2D keypoint files)", elem_id="view")
                 question = gr.Textbox(label="Question for the coach", value=DEFAULT_QUESTION,

@@ -27,7 +27,7 @@ gradio_client = pytest.importorskip("gradio_client", reason="gradio_client comes
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
-WAIT_S = 300
+WAIT_S = 240
 
 
 def _free_port() -> int:
@@ -75,16 +75,20 @@ def app_url(settings: Settings, cmu_16_01: Path) -> Iterator[str]:
 
 
 # --- gradio_client: the two named endpoints --------------------------------------------------
-def test_named_endpoints_answer_with_the_assessment_and_the_coach_json(
-        app_url: str, settings: Settings) -> None:
-    from gradio_client import Client, handle_file
-
+@pytest.fixture(scope="module")
+def squat(settings: Settings) -> Path:
     from sportsgpt.tools.datasets import ui_prmd_path
 
     try:
-        squat = ui_prmd_path("deep_squat", 1, 1, settings=settings)
+        return ui_prmd_path("deep_squat", 1, 1, settings=settings)
     except DatasetNotFoundError as exc:
         pytest.skip(f"shared data set not available: {exc}")
+
+
+def test_named_endpoints_answer_with_the_assessment_and_the_coach_json(
+        app_url: str, squat: Path) -> None:
+    from gradio_client import Client, handle_file
+
     client = Client(app_url, verbose=False)
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     assert {"/analyze", "/coach"} <= set(endpoints)
@@ -107,13 +111,13 @@ def test_named_endpoints_answer_with_the_assessment_and_the_coach_json(
     assert follow["route"] != "analyze" or follow["findings"]  # the thread kept its recording
 
 
-def test_analyze_endpoint_names_a_bad_movement(app_url: str, cmu_16_01: Path) -> None:
+def test_analyze_endpoint_names_a_bad_movement(app_url: str, squat: Path) -> None:
     from gradio_client import Client, handle_file
     from gradio_client.exceptions import AppError
 
     client = Client(app_url, verbose=False)
     with pytest.raises(AppError, match="tennis_serve"):
-        client.predict(handle_file(str(cmu_16_01)), "tennis_serve", api_name="/analyze")
+        client.predict(handle_file(str(squat)), "tennis_serve", api_name="/analyze")
 
 
 # --- the page in a headless Chromium ----------------------------------------------------------
@@ -143,6 +147,7 @@ def browser() -> Iterator[Any]:
 
 def test_a_coach_picks_cmu_16_01_and_gets_findings_guidance_and_a_chat(
         app_url: str, browser: Any, tmp_path: Path) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as ec
@@ -175,7 +180,8 @@ def test_a_coach_picks_cmu_16_01_and_gets_findings_guidance_and_a_chat(
     wait.until(lambda d: card.is_displayed())
     assert card.find_element(By.TAG_NAME, "a").get_attribute("href").startswith("http")
     browser.save_screenshot(str(tmp_path / "source_card.png"))
-    card.send_keys(Keys.ESCAPE)
+    ActionChains(browser).send_keys(Keys.ESCAPE).perform()  # the keyboard closes it
+    wait.until(lambda d: not card.is_displayed())
 
     browser.find_element(By.XPATH, "//button[@role='tab'][contains(., 'Chat')]").click()
     box = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, "#message textarea")))
