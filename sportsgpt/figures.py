@@ -73,7 +73,7 @@ class SkeletonViewer:
         """The expert frame matching the athlete's ``frame`` (None without an expert)."""
         if self.expert is None:
             return None
-        n = self.expert.xyz.shape[0]
+        n = int(self.expert.xyz.shape[0])
         if not self.athlete_kf:
             return min(max(round(frame / self.athlete.fps * self.expert.fps), 0), n - 1)
         a, e = np.array(self.athlete_kf, float), np.array(self.expert_kf, float)
@@ -84,7 +84,7 @@ class SkeletonViewer:
             value = e[-1] + (frame - a[-1]) * speed
         else:
             value = float(np.interp(frame, a, e))
-        return min(max(round(value), 0), n - 1)
+        return int(min(max(round(value), 0), n - 1))
 
     def figure(self, frame: int) -> Figure:
         """The athlete at ``frame`` beside the expert at the matching frame.

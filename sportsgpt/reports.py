@@ -281,7 +281,7 @@ def html_to_pdf(html: str) -> bytes:
         ReportError: xhtml2pdf is not installed (the ``web`` extra) or reports errors.
     """
     try:
-        from xhtml2pdf import pisa
+        from xhtml2pdf import pisa  # type: ignore[import-untyped]
     except ImportError as exc:
         raise ReportError("PDF reports need xhtml2pdf: pip install 'sportsgpt[web]'") from exc
     buf = io.BytesIO()

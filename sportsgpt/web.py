@@ -448,8 +448,8 @@ def build_app(ctx: SportsGPT) -> gr.Blocks:
                               api_name="analyze")
         api_coach_btn.click(api_coach, [api_file, api_question, api_thread], [api_out],
                             api_name="coach")
-    demo.workdir = workdir  # type: ignore[attr-defined]  # lives as long as the app
-    return demo
+    app: gr.Blocks = demo  # the handlers hold ``workdir``: it lives as long as the app
+    return app
 
 
 def launch(host: str = "127.0.0.1", port: int = 7860, share: bool = False, *,
