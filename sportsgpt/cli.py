@@ -135,6 +135,11 @@ def _cmd_align(args: argparse.Namespace) -> int:
 def _cmd_analyze(args: argparse.Namespace) -> int:
     from sportsgpt.api import analyze_file, render_analysis
 
+    if args.format == "pdf":
+        from sportsgpt.reports import cli_report
+
+        return cli_report(args)
+
     analysis = analyze_file(args.file, args.movement, template_path=args.template,
                             arm_swing=args.arm_swing, fallback_events=args.fallback_events,
                             format=args.reader, baseline=args.baseline, ctx=_context(args),
@@ -193,15 +198,24 @@ def _backend_line(answer: Any) -> str:
 def _cmd_coach(args: argparse.Namespace) -> int:
     from sportsgpt import api
 
+    if args.format in ("html", "pdf"):
+        from sportsgpt.reports import cli_report
+
+        return cli_report(args)
+
     files = [args.file] if args.file else []
     with _context(args) as ctx:
         answer = api.coach(ctx, args.question, recordings=files, thread_id=args.thread,
                            movement=args.movement, backend=args.backend,
                            **_reader_options(args))
-    if args.format == "json":
-        print(json.dumps(answer.model_dump(mode="json"), indent=2))
+    text = json.dumps(answer.model_dump(mode="json"), indent=2) if args.format == "json" \
+        else answer.answer.rstrip()
+    if args.out:
+        Path(args.out).write_text(text + "\n", encoding="utf-8")
+        print(f"wrote {args.out}", file=sys.stderr)
     else:
-        print(answer.answer.rstrip())
+        print(text)
+    if args.format != "json":
         print(_backend_line(answer), file=sys.stderr)
     return 0
 
@@ -355,9 +369,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_reader_args(p)
     p.add_argument("--movement", default="auto", choices=["auto", *ids],
                    help="movement to assess (default: auto, with a confidence)")
-    p.add_argument("--format", choices=("json", "md", "html"), default="md")
+    p.add_argument("--format", choices=("json", "md", "html", "pdf"), default="md")
     p.add_argument("--out", help="write the report here instead of stdout "
-                                 "(md: plots go to <out>_plots/)")
+                                 "(md: plots go to <out>_plots/; pdf needs --out)")
     p.add_argument("--template", help="template JSON (default: the shipped one)")
     p.add_argument("--arm-swing", dest="arm_swing", action="store_true", default=None,
                    help="score arm-swing faults even when the arms barely move")
@@ -417,7 +431,10 @@ def build_parser() -> argparse.ArgumentParser:
                                     "each answer)")
     p.add_argument("--backend", choices=backends,
                    help="language model backend (default: SPORTSGPT_LLM_BACKEND, else none)")
-    p.add_argument("--format", choices=("md", "json"), default="md")
+    p.add_argument("--format", choices=("md", "json", "html", "pdf"), default="md",
+                   help="html/pdf: one self-contained report (assessment, plots, guidance, "
+                        "references) to send to the athlete")
+    p.add_argument("--out", help="write the answer or report here")
     _add_reader_options(p)
     p.set_defaults(func=_cmd_coach)
 
@@ -431,8 +448,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_chat)
 
     from sportsgpt.evals.runner import add_eval_parser
+    from sportsgpt.web import add_demo_parser
 
     add_eval_parser(sub)
+    add_demo_parser(sub)
 
     tp = sub.add_parser("template", help="expert templates").add_subparsers(
         dest="template_command", required=True)
