@@ -487,6 +487,11 @@ class Conversation:
         """Handles of the attached recordings, in attachment order."""
         return tuple(self.recordings)
 
+    def preload(self, handle: str, analysis: Analysis, movement: str | None = None) -> None:
+        """Use an analysis already made of an attached recording (no second analysis)."""
+        self._analyses[(handle, movement or AUTO)] = analysis
+        self._analyses[(handle, analysis.movement)] = analysis
+
     def analyze_recording(self, handle: str, movement: str = AUTO) -> Analysis:
         """The analysis of an attached recording (computed once per handle and movement)."""
         if handle not in self.recordings:
@@ -534,13 +539,19 @@ def _conversation(ctx: SportsGPT, thread_id: str, recordings: Sequence[str | Pat
 def coach_stream(ctx: SportsGPT, question: str, *, recordings: Sequence[str | Path] = (),
                  thread_id: str | None = None, movement: str | None = None,
                  backend: str | None = None, withhold: Sequence[str] = (),
-                 **reader_options: Any) -> Iterator[tuple[str, Any]]:
+                 analysis: Analysis | None = None, **reader_options: Any
+                 ) -> Iterator[tuple[str, Any]]:
     """:func:`coach`, streamed: ``("step", node)``, ``("token", text)``, ``("answer", ...)``."""
     from sportsgpt.agents.coach import new_thread_id
 
     thread = thread_id or new_thread_id()
     llm, info = ctx.chat_model(backend)
     conv, recs = _conversation(ctx, thread, recordings, reader_options)
+    if analysis is not None:
+        if len(recordings) != 1:
+            raise SportsGPTError("an analysis can be handed over with exactly one recording")
+        conv.preload(list(conv.recordings)[-1], analysis,
+                     None if movement in (None, AUTO) else movement)
     registry = conv.registry(withhold)
     yield from ctx.coach.stream(question, deps=conv, registry=registry, llm=llm,
                                 backend=info, recordings=recs, thread_id=thread,
@@ -550,7 +561,7 @@ def coach_stream(ctx: SportsGPT, question: str, *, recordings: Sequence[str | Pa
 def coach(ctx: SportsGPT, question: str, *, recordings: Sequence[str | Path] = (),
           thread_id: str | None = None, movement: str | None = None,
           backend: str | None = None, withhold: Sequence[str] = (),
-          **reader_options: Any) -> CoachAnswer:
+          analysis: Analysis | None = None, **reader_options: Any) -> CoachAnswer:
     """Ask the coach: measured findings and cited guidance, in a thread with memory.
 
     Args:
@@ -563,14 +574,16 @@ def coach(ctx: SportsGPT, question: str, *, recordings: Sequence[str | Path] = (
         backend: override the settings' LLM backend (``none``, ``openai``, ``transformers``).
         withhold: tool names the run goes without (``search_knowledge``,
             ``lookup_fault_knowledge``...): the ablations of the eval suite.
+        analysis: an analysis already made of the (single) new recording, with the same
+            reader options: the coach uses it instead of analysing the file again.
         **reader_options: reader options for the recordings (``fps=``...).
     """
-    final = None
+    from sportsgpt.agents.coach import CoachAnswer
+
     for kind, payload in coach_stream(ctx, question, recordings=recordings,
                                       thread_id=thread_id, movement=movement,
-                                      backend=backend, withhold=withhold,
+                                      backend=backend, withhold=withhold, analysis=analysis,
                                       **reader_options):
-        if kind == "answer":
-            final = payload
-    assert final is not None
-    return final
+        if kind == "answer" and isinstance(payload, CoachAnswer):
+            return payload
+    raise SportsGPTError("the coach finished without an answer")

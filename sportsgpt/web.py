@@ -147,7 +147,7 @@ def run_session(ctx: SportsGPT, path: Path, movement: str, question: str,
     opts.update(options or {})
     analysis = api.analyze_file(path, movement or api.AUTO, ctx=ctx, **opts)
     answer = api.coach(ctx, question.strip() or DEFAULT_QUESTION, recordings=[path],
-                       movement=analysis.movement, **opts)
+                       movement=analysis.movement, analysis=analysis, **opts)
     expert = template_expert_motion(analysis, ctx)
     if expert is None:
         notes.append("template expert's recording not in the data home: athlete drawn alone")

@@ -148,3 +148,16 @@ def test_a_wrong_frame_rate_withholds_timing_metrics_loudly(cmu_dir: Path) -> No
     assert by_id["jump_height_pelvis_rise"].status != "not_assessable"  # no timing in it
     right = api.analyze_file(cmu_dir / "16_01.amc", "countermovement_jump")
     assert not any("TIME BASE" in n for n in right.reports[0].quality.notes)
+
+
+def test_the_coach_reuses_an_analysis_handed_over(cmu_dir: Path, settings: Settings,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    analysis = api.analyze_file(cmu_dir / "16_01.amc")
+    calls: list[object] = []
+    monkeypatch.setattr(api, "analyze_file", lambda *a, **k: calls.append(a) or analysis)
+    with _ctx(settings, []) as ctx:
+        answer = api.coach(ctx, "what's wrong with my jump?",
+                           recordings=[cmu_dir / "16_01.amc"], analysis=analysis)
+    assert calls == []  # not analysed again
+    assert [f["fault_id"] for f in answer.findings] == \
+        [f.fault_id for f in analysis.reports[0].findings]
