@@ -710,7 +710,8 @@ class EmbeddedStore(KnowledgeStore):
         """Counts of nodes per label, relations per type, and QA pairs.
 
         Keys: ``nodes:<Label>`` and ``relations:<TYPE>`` (only those > 0), and
-        ``qa_pairs``, ``qa_pairs:curated``, ``qa_pairs:ingested`` (always present).
+        ``qa_pairs``, ``qa_pairs:curated``, ``qa_pairs:ingested`` (always present), and
+        ``qa_pairs:document`` (document passages, only when > 0).
         """
         out: dict[str, int] = {}
         for label, _ in self._nodes:
@@ -718,9 +719,10 @@ class EmbeddedStore(KnowledgeStore):
         for key in self._rels:
             out[f"relations:{key[0]}"] = out.get(f"relations:{key[0]}", 0) + 1
         out["qa_pairs"] = len(self._id_row)
-        for tier in ("curated", "ingested"):
-            out[f"qa_pairs:{tier}"] = sum(1 for r in self._id_row.values()
-                                          if self._rows[r]["tier"] == tier)
+        for tier in ("curated", "ingested", "document"):
+            count = sum(1 for r in self._id_row.values() if self._rows[r]["tier"] == tier)
+            if count or tier != "document":
+                out[f"qa_pairs:{tier}"] = count
         return out
 
     def clear(self) -> None:

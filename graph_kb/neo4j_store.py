@@ -654,7 +654,8 @@ class Neo4jStore(KnowledgeStore):
         """Counts of nodes per label, relations per type, and QA pairs.
 
         Keys: ``nodes:<Label>`` and ``relations:<TYPE>`` (only those > 0), and
-        ``qa_pairs``, ``qa_pairs:curated``, ``qa_pairs:ingested`` (always present).
+        ``qa_pairs``, ``qa_pairs:curated``, ``qa_pairs:ingested`` (always present), and
+        ``qa_pairs:document`` (document passages, only when > 0).
         """
         def work(tx: ManagedTransaction) -> dict[str, int]:
             out: dict[str, int] = {}
@@ -666,6 +667,8 @@ class Neo4jStore(KnowledgeStore):
             out["qa_pairs"] = sum(tiers.values())
             for tier in ("curated", "ingested"):
                 out[f"qa_pairs:{tier}"] = tiers.get(tier, 0)
+            if tiers.get("document"):
+                out["qa_pairs:document"] = tiers["document"]
             return out
         return self._read("stats", work)
 

@@ -20,7 +20,7 @@ class Source(BaseModel):
     id: str
     title: str
     authors: list[str]
-    year: int
+    year: int | None = Field(default=None, description="None for a user's document without one")
     venue: str
     doi: str | None = None
     url: str | None = None
@@ -64,7 +64,9 @@ class QAPair(BaseModel):
     movements: list[str] = Field(default_factory=list)
     faults: list[str] = Field(default_factory=list)
     source_ids: list[str] = Field(min_length=1)
-    tier: Literal["curated", "ingested"] = "curated"
+    tier: Literal["curated", "ingested", "document"] = Field(
+        default="curated", description="'document': a passage of a user's document "
+        "(:mod:`sportsgpt.graph_kb.documents`), its source the cited page or section")
 
 
 class SourceRef(BaseModel):
@@ -94,7 +96,7 @@ class QAFilters(BaseModel):
 
     movement: str | None = None
     fault: str | None = None
-    tier: Literal["curated", "ingested"] | None = None
+    tier: Literal["curated", "ingested", "document"] | None = None
 
 
 class FaultKnowledge(BaseModel):
