@@ -28,6 +28,7 @@ from sportsgpt.core.settings import Settings, get_settings
 if TYPE_CHECKING:
     from sportsgpt.agents.coach import CoachAnswer
     from sportsgpt.graph_kb.build import BuildReport
+    from sportsgpt.graph_kb.documents import DocsReport
     from sportsgpt.graph_kb.embeddings import Embedder
     from sportsgpt.graph_kb.ingest import IngestReport
     from sportsgpt.graph_kb.types import KnowledgeStore, QAHit
@@ -587,3 +588,20 @@ def coach(ctx: SportsGPT, question: str, *, recordings: Sequence[str | Path] = (
         if kind == "answer" and isinstance(payload, CoachAnswer):
             return payload
     raise SportsGPTError("the coach finished without an answer")
+
+
+def kb_add_docs(ctx: SportsGPT, folder: str | Path, *, batch_size: int = 64, workers: int = 1,
+                max_chars: int | None = None, restart: bool = False,
+                progress: bool = True) -> DocsReport:
+    """Add a folder of PDF, Markdown, HTML and text documents to the store, cited by page.
+
+    Passages are stored as QA pairs of tier ``document`` citing their page (PDF) or
+    section; search, ``search_knowledge`` and the coach find them beside the curated
+    knowledge. Resumable (finished files are skipped) and deduplicated by content hash;
+    a file that cannot be read is listed in the report's ``files_failed``.
+    """
+    from sportsgpt.graph_kb.documents import MAX_CHARS, add_documents
+
+    return add_documents(ctx.store, Path(folder), ctx.embedder, batch_size=batch_size,
+                         workers=workers, max_chars=max_chars or MAX_CHARS, restart=restart,
+                         progress=progress)

@@ -43,6 +43,8 @@ from sportsgpt.tools.knowledge import (
 
 MAX_TEXT = 600
 """Longest answer text (characters) a QA hit sends to the model; the artifact keeps all."""
+DOC_HITS_WITH_FILTERS = 2
+"""Document passages ``search_knowledge`` adds to a movement- or fault-filtered search."""
 
 
 class ToolArgumentError(SportsGPTError, ValueError):
@@ -222,6 +224,14 @@ def _search(deps: ToolDeps, args: BaseModel) -> ToolOutput:
     filters = QAFilters(movement=data["movement"], fault=data["fault_id"])
     hits = qa_search(data["query"], filters, data["k"], store=deps.store,
                      embedder=deps.embedder)
+    if data["movement"] is not None or data["fault_id"] is not None:
+        # passages of the user's documents carry no movement or fault tags, so a filtered
+        # search never finds them: their best passages for the query are added after
+        docs = qa_search(data["query"], QAFilters(tier="document"),
+                         min(DOC_HITS_WITH_FILTERS, data["k"]), store=deps.store,
+                         embedder=deps.embedder)
+        have = {h.qa.id for h in hits}
+        hits += [h for h in docs if h.qa.id not in have]
     ids = tuple(dict.fromkeys(s.id for h in hits for s in h.sources))
     return ToolOutput(tool="search_knowledge", ok=True, content=_compact(summarize_hits(hits)),
                       artifact=hits, source_ids=ids)
@@ -302,8 +312,9 @@ def _build_specs(handles: tuple[str, ...]) -> list[ToolSpec]:
                  "injury risks, contraindications and sources for a fault, a metric or a "
                  "movement. Cite the returned source ids.", _lookup_model(), _lookup),
         ToolSpec("search_knowledge",
-                 "Search expert question-answer pairs (hybrid keyword + meaning search), "
-                 "optionally for one movement or fault. Cite the returned source ids.",
+                 "Search expert question-answer pairs and passages of the user's coaching "
+                 "documents (hybrid keyword + meaning search), optionally for one movement "
+                 "or fault. Cite the returned source ids (a document's id names its page).",
                  _search_model(), _search),
         ToolSpec("list_movements", "The movements SportsGPT can assess, with their faults.",
                  _NoArgs, _movements),
