@@ -43,6 +43,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from sportsgpt.core.errors import MotionDataError
+from sportsgpt.tools.contact import floor_airborne
 from sportsgpt.tools.kinematics import savgol_derivative
 from sportsgpt.tools.motion import AngleSequence, FloatArray
 
@@ -89,15 +90,33 @@ def _runs(mask: FloatArray | np.ndarray) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
-def flights(signals: AngleSequence) -> list[tuple[int, int]]:
-    """Airborne runs ``(takeoff, landing)``: both feet off the ground long enough."""
+def airborne(signals: AngleSequence) -> FloatArray:
+    """1 where both feet are off the ground, 0 where one is on it, NaN where unknown.
+
+    From foot heights over each foot's standing level where the sequence has them
+    (:func:`sportsgpt.tools.contact.floor_airborne`, the rule checked on force plates);
+    otherwise (px data, joint angles with free-fall contacts) from the
+    ``foot_contact_left/right`` channels.
+    """
+    air = floor_airborne(signals)
+    if air is not None:
+        return air
     left = signals.channel("foot_contact_left")
     right = signals.channel("foot_contact_right")
-    known = np.isfinite(left) & np.isfinite(right)
-    airborne = known & (left == 0) & (right == 0)
+    return np.where(np.isfinite(left) & np.isfinite(right),
+                    ((left == 0) & (right == 0)).astype(float), np.nan)
+
+
+def flights(signals: AngleSequence) -> list[tuple[int, int]]:
+    """Airborne runs ``(takeoff, landing)``: both feet off the ground long enough.
+
+    ``takeoff`` is the first airborne frame, ``landing`` the first frame after the run (see
+    :func:`airborne`).
+    """
+    airborne_now = airborne(signals) == 1.0
     min_len = max(1, round(MIN_FLIGHT_S * signals.fps))
     n = signals.n_frames
-    return [(a, b) for a, b in _runs(airborne) if b - a >= min_len and b < n and a > 0]
+    return [(a, b) for a, b in _runs(airborne_now) if b - a >= min_len and b < n and a > 0]
 
 
 def walk_to_still(v: FloatArray, start: int, stop: int, step: int) -> int:

@@ -41,9 +41,11 @@ import numpy as np
 from pydantic import BaseModel, model_validator
 
 from sportsgpt.core.errors import MissingJointError, MotionDataError
+from sportsgpt.tools.contact import floor_airborne
 from sportsgpt.tools.events import (
     MIN_FLIGHT_S,
     ONSET_SPEED_MPS,
+    airborne,
     free_fall_contacts,
     walk_to_still,
 )
@@ -207,12 +209,10 @@ def _crossings(x: FloatArray, level: float, lo: int, hi: int, rising: bool) -> l
 
 
 def _airborne(kin: AngleSequence) -> FloatArray | None:
-    if not kin.has("foot_contact_left", "foot_contact_right"):
+    """Both feet off the ground by the event rules' own definition (None without contact)."""
+    if not kin.has("foot_contact_left", "foot_contact_right") and floor_airborne(kin) is None:
         return None
-    left, right = kin.channel("foot_contact_left"), kin.channel("foot_contact_right")
-    air = np.where(np.isfinite(left) & np.isfinite(right),
-                   ((left == 0) & (right == 0)).astype(float), np.nan)
-    return np.asarray(air, dtype=np.float64)
+    return airborne(kin)
 
 
 def _refine_still(name: str, frame: int, kin: AngleSequence, lo: int, hi: int
