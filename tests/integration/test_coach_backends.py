@@ -47,11 +47,24 @@ def smollm2_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def _coach(tmp_path: Path, env: dict[str, str], recording: Path) -> tuple[CoachAnswer, float]:
+    """One answer and its time; a known bug (seen 2026-12-03) xfails, and only that one.
+
+    When the compose prompt (~7k tokens, more with the repair attempt) overflows the
+    server's context, llama.cpp streams nothing, LangChain raises ValueError("No
+    generations found in stream"), which is no LLMCallError, and the graph crashes
+    instead of falling back to the composer.
+    """
     settings = Settings.from_env({"SPORTSGPT_CACHE": str(tmp_path / "cache"), **env})
     with api.SportsGPT(settings, embedder=HashingEmbedder(64), progress=None) as ctx:
         _ = ctx.store  # built before the clock starts
         start = time.monotonic()
-        answer = api.coach(ctx, QUESTION, recordings=[recording])
+        try:
+            answer = api.coach(ctx, QUESTION, recordings=[recording])
+        except ValueError as exc:
+            if "No generations found in stream" not in str(exc):
+                raise
+            pytest.xfail(f"known bug: an empty model stream crashes the coach ({exc}) "
+                         f"after {time.monotonic() - start:.0f} s")
         return answer, time.monotonic() - start
 
 
@@ -78,13 +91,6 @@ def test_the_transformers_backend_answers_with_cited_guidance(
     assert elapsed < TRANSFORMERS_BOUND_S
 
 
-@pytest.mark.xfail(
-    strict=True, raises=ValueError,
-    reason="known bug, seen 2026-12-03: when the compose prompt overflows the server's "
-           "context (n_ctx 8192; the prompt is ~7k tokens and the repair attempt adds the "
-           "first reply), llama.cpp's stream is empty, LangChain raises ValueError('No "
-           "generations found in stream'), which is no LLMCallError, so the graph crashes "
-           "instead of falling back to the composer")
 def test_the_openai_backend_answers_with_cited_guidance(
         smollm2_url: str, cmu_dir: Path, tmp_path: Path) -> None:
     answer, elapsed = _coach(tmp_path, {"SPORTSGPT_LLM_BACKEND": "openai",
