@@ -263,6 +263,18 @@ class QwenChatOpenAI(ChatOpenAI):
                 status_code=exc.status_code)
         return None
 
+    def _empty_stream(self) -> LLMServerError:
+        """A stream that closed without one chunk: the server failed after HTTP 200.
+
+        llama-cpp-python's server does this when the prompt exceeds its context window
+        (the error is only in its log); LangChain would raise a bare ValueError.
+        """
+        url, model = self.openai_api_base, self.model_name
+        return LLMServerError(
+            f"the language model server {url} ended the stream for {model!r} without any "
+            "output (see the server's log: e.g. a prompt longer than its context window)",
+            base_url=url, model=model, status_code=None)
+
     # -- calls ---------------------------------------------------------------------------
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                   run_manager: CallbackManagerForLLMRun | None = None,
@@ -288,8 +300,10 @@ class QwenChatOpenAI(ChatOpenAI):
                 **kwargs: Any) -> Iterator[ChatGenerationChunk]:
         splitter = ThinkingStreamSplitter(collect_tool_calls=bool(kwargs.get("tools")))
         structured = False
+        received = 0
         try:
             for chunk in super()._stream(messages, stop=stop, run_manager=None, **kwargs):
+                received += 1
                 structured = structured or _has_tool_chunks(chunk)
                 out = _split_chunk(chunk, splitter.feed)
                 if run_manager:
@@ -297,6 +311,8 @@ class QwenChatOpenAI(ChatOpenAI):
                 yield out
         except (TimeoutError, openai.APIError) as exc:
             raise (self._translate(exc) or exc) from exc
+        if not received:
+            raise self._empty_stream()
         for out in _final_chunks(splitter, structured):
             if run_manager:
                 run_manager.on_llm_new_token(out.text, chunk=out)
@@ -307,9 +323,11 @@ class QwenChatOpenAI(ChatOpenAI):
                        **kwargs: Any) -> AsyncIterator[ChatGenerationChunk]:
         splitter = ThinkingStreamSplitter(collect_tool_calls=bool(kwargs.get("tools")))
         structured = False
+        received = 0
         try:
             async for chunk in super()._astream(messages, stop=stop, run_manager=None,
                                                 **kwargs):
+                received += 1
                 structured = structured or _has_tool_chunks(chunk)
                 out = _split_chunk(chunk, splitter.feed)
                 if run_manager:
@@ -317,6 +335,8 @@ class QwenChatOpenAI(ChatOpenAI):
                 yield out
         except (TimeoutError, openai.APIError) as exc:
             raise (self._translate(exc) or exc) from exc
+        if not received:
+            raise self._empty_stream()
         for out in _final_chunks(splitter, structured):
             if run_manager:
                 await run_manager.on_llm_new_token(out.text, chunk=out)

@@ -367,6 +367,21 @@ def test_stream_failure_is_typed() -> None:
         list(server.model().stream("Hi"))
 
 
+def test_stream_closed_without_output_is_a_server_error() -> None:
+    # llama-cpp-python's server answers 200, then fails (prompt over its context window)
+    server = FakeServer(lambda body: httpx.Response(
+        200, content=b"data: [DONE]\n\n", headers={"content-type": "text/event-stream"}))
+    with pytest.raises(LLMServerError, match=r"ended the stream .* without any output"):
+        list(server.model().stream("Hi"))
+
+    async def run() -> None:
+        async for _ in server.model().astream("Hi"):
+            pass
+
+    with pytest.raises(LLMServerError, match="without any output"):
+        asyncio.run(run())
+
+
 def test_error_status_is_typed_with_the_code() -> None:
     server = FakeServer(lambda body: httpx.Response(
         404, json={"error": {"message": "model 'qwen-test' not found"}}))
