@@ -139,8 +139,18 @@ class CoachSystem:
                   "fallback_reason": out.fallback.reason})
 
 
+BASELINE_MAX_TOKENS = 512
+"""Longest baseline answer in tokens (the transformers backend's default per call)."""
+
+_LENGTH_KWARG = {"openai": "max_tokens", "transformers": "max_new_tokens"}
+
+
 class BaselineSystem:
-    """The general LLM: same model, question and numeric summary; no tools, no knowledge."""
+    """The general LLM: same model, question and numeric summary; no tools, no knowledge.
+
+    The answer is capped at :data:`BASELINE_MAX_TOKENS` tokens, so a small model that never
+    stops cannot run into the client's timeout (a server keeps generating after it).
+    """
 
     name = "baseline"
 
@@ -153,7 +163,7 @@ class BaselineSystem:
 
         return {"kind": "direct chat-model call", "backend": self.backend,
                 "prompt": f"baseline_chat v{load('baseline_chat').version}",
-                "tools": [], "knowledge": "none"}
+                "tools": [], "knowledge": "none", "max_answer_tokens": BASELINE_MAX_TOKENS}
 
     def run(self, ctx: SportsGPT, inputs: Inputs) -> Response:
         """One direct call to the chat model; not runnable without one."""
@@ -167,7 +177,9 @@ class BaselineSystem:
         prompt = render("baseline_chat", question=inputs.case.question,
                         summary=inputs.summary)
         t0 = time.perf_counter()
-        reply = llm.invoke(prompt)
+        cap = {_LENGTH_KWARG[self.backend]: BASELINE_MAX_TOKENS} \
+            if self.backend in _LENGTH_KWARG else {}
+        reply = llm.invoke(prompt, **cap)
         text = reply.content if isinstance(reply.content, str) else str(reply.content)
         return Response(case_id=inputs.case.id, system=self.name, answer=text,
                         seconds=round(time.perf_counter() - t0, 3),
