@@ -593,7 +593,11 @@ def _results(jobs: list[tuple[Path, str, int, int, int]], workers: int
     if workers <= 1:
         yield from (_process(job) for job in jobs)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    import multiprocessing
+
+    # spawned, not forked: the caller may hold torch's threads (the embedder)
+    with ProcessPoolExecutor(max_workers=workers,
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
         yield from pool.map(_process, jobs)
 
 
