@@ -78,7 +78,7 @@ class MovementSpec(BaseModel):
 
     id: str
     label: str
-    kind: Literal["jump", "squat"]
+    kind: Literal["jump", "squat", "drop_jump"]
     keyframes: tuple[str, ...] = Field(min_length=2)
     phases: tuple[PhaseSpec, ...]
     weights: dict[str, float]

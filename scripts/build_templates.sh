@@ -11,3 +11,6 @@ prmd="$(.venv/bin/python -c 'from sportsgpt.tools.datasets import data_home; pri
   "$cmu"/118_*.amc --out "$out/standing_long_jump/template.json"
 .venv/bin/sportsgpt template build --movement deep_squat \
   "$prmd/Segmented Movements/Vicon/Positions"/m01_*_positions.txt.gz --out "$out/deep_squat/template.json"
+dj="$(.venv/bin/python -c 'from sportsgpt.tools.datasets import data_home; print(data_home("opencap-dropjumps"))')"
+.venv/bin/sportsgpt template build --movement drop_jump \
+  "$dj"/markers/DJ1.trc "$dj"/markers/DJ2.trc "$dj"/markers/DJ3.trc --out "$out/drop_jump/template.json"

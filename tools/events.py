@@ -73,7 +73,7 @@ FREE_FALL_GAP_S: Final = 0.05
 class Events(BaseModel):
     """Named event frames (0-based) found in one recording, and how."""
 
-    kind: Literal["jump", "squat"]
+    kind: Literal["jump", "squat", "drop_jump"]
     frames: dict[str, int]
     fps: float
     notes: list[str]
@@ -199,3 +199,128 @@ def free_fall_contacts(kin: AngleSequence) -> AngleSequence | None:
         "values": np.column_stack([kin.values, contact, contact]),
         "channels": (*kin.channels, "foot_contact_left", "foot_contact_right"),
         "units": (*kin.units, "1", "1")})
+
+
+# --- drop jump ---------------------------------------------------------------------------
+DROP_JUMP_EVENTS: Final = ("box_departure", "landing", "landing_bottom", "takeoff", "apex",
+                           "second_landing")
+"""Keyframes of a drop (vertical) jump, in time order (:func:`drop_jump_events`)."""
+DJ_CONTACT_HEIGHT_M: Final = 0.02
+"""Drop jump: a foot is on the floor when its lowest point is at most 2 cm above the
+ground level (no speed condition: the foot hits the floor at about 3 m/s). Checked on the
+three force-plate drop jumps of ``opencap-dropjumps`` (one athlete, the only data the
+value was looked at on): first contact 0/0/0 frames from the plates (20 N), rebound
+takeoff 0/0/0, second landing -1/0/-1 at 100 Hz."""
+MIN_BOX_HEIGHT_M: Final = 0.10
+"""The feet must start at least 10 cm above the floor they land on (the box)."""
+BOX_TOLERANCE_M: Final = 0.03
+"""A foot is on the box when its lowest point is within 3 cm of the box level."""
+DROP_SEARCH_S: Final = 1.5
+"""Window before the first floor contact in which the box departure is searched."""
+
+
+def _lowest_feet(signals: AngleSequence) -> FloatArray | None:
+    """Per frame, the lower foot's height above the ground (``None`` without heights)."""
+    if not signals.has("left_foot_height", "right_foot_height"):
+        return None
+    both = np.stack([signals.channel("left_foot_height"),
+                     signals.channel("right_foot_height")], axis=1)
+    with np.errstate(invalid="ignore"):
+        return np.asarray(np.fmin.reduce(both, axis=1), dtype=np.float64)
+
+
+def _first(mask: np.ndarray, start: int) -> int | None:
+    """First index ``>= start`` where ``mask`` is True (``None`` when none)."""
+    idx = np.flatnonzero(mask[start:])
+    return start + int(idx[0]) if idx.size else None
+
+
+def _floor_contacts(signals: AngleSequence, low: FloatArray | None) -> tuple[np.ndarray, str]:
+    """Per frame: some foot on the floor (True), and the rule that said so."""
+    if low is not None:
+        with np.errstate(invalid="ignore"):
+            on = np.isfinite(low) & (low <= DJ_CONTACT_HEIGHT_M)
+        return on, f"floor contact: lowest foot point <= {100 * DJ_CONTACT_HEIGHT_M:.0f} cm"
+    if not signals.has("foot_contact_left", "foot_contact_right"):
+        raise MotionDataError("drop jump events need foot heights or foot contact "
+                              "(foot points in metres, or joint angles with a pelvis height)")
+    left = signals.channel("foot_contact_left")
+    right = signals.channel("foot_contact_right")
+    return (left == 1) | (right == 1), "floor contact: foot contact channels"
+
+
+def _box_departure(signals: AngleSequence, low: FloatArray | None, landing: int,
+                   notes: list[str]) -> int:
+    """Last frame with a foot on the box, no later than the pelvis peak before the drop."""
+    h = signals.channel("pelvis_height")
+    lo = max(0, landing - round(DROP_SEARCH_S * signals.fps))
+    peak = _argext(h, lo, landing, "max")
+    if low is None:
+        notes.append("box departure: highest pelvis point before the drop (no foot heights)")
+        return peak
+    before = low[: peak + 1]
+    if not np.isfinite(before).any():
+        raise MotionDataError("no foot heights before the drop: the box level is unknown")
+    box = float(np.nanmedian(before))
+    if box < MIN_BOX_HEIGHT_M:
+        raise MotionDataError(
+            f"no drop jump: the feet start {100 * box:.1f} cm above the landing floor, "
+            f"less than the {100 * MIN_BOX_HEIGHT_M:.0f} cm a box gives")
+    with np.errstate(invalid="ignore"):
+        on_box = np.flatnonzero(np.abs(before - box) <= BOX_TOLERANCE_M)
+    if not on_box.size:
+        raise MotionDataError(f"no frame with a foot on the box (level {box:.3f} m)")
+    notes.append(f"box {100 * box:.0f} cm above the floor; departure: last frame with a foot "
+                 f"within {100 * BOX_TOLERANCE_M:.0f} cm of it before the pelvis peak")
+    return int(on_box[-1])
+
+
+def drop_jump_events(signals: AngleSequence) -> Events:
+    """Events of one drop (vertical) jump: off a box, land, rebound, land again.
+
+    Rules, frames 0-based (needs ``pelvis_height`` and foot heights in metres, or foot
+    contact channels):
+
+    * floor contact: the lower foot's lowest point within :data:`DJ_CONTACT_HEIGHT_M`
+      of the ground level (from ``left/right_foot_height``; without them, the
+      ``foot_contact_*`` channels);
+    * ``landing``: the first floor contact after frames with both feet off the floor
+      (the box); the feet must start at least :data:`MIN_BOX_HEIGHT_M` above the floor;
+    * ``box_departure``: the last frame with a foot within :data:`BOX_TOLERANCE_M` of the
+      box level (median lowest foot height before the drop), no later than the highest
+      pelvis point in the :data:`DROP_SEARCH_S` before landing (a hop off the box rises
+      first; the feet pass the box level again on the way down);
+    * ``takeoff``: the first frame after landing with both feet off the floor, starting
+      an airborne run of at least :data:`MIN_FLIGHT_S`;
+    * ``second_landing``: the first floor contact after takeoff;
+    * ``landing_bottom``: the lowest pelvis frame between landing and takeoff;
+    * ``apex``: the highest pelvis frame between takeoff and second landing.
+
+    Raises:
+        MotionDataError: no box, no floor contact after it, or no rebound flight.
+    """
+    low = _lowest_feet(signals)
+    on, rule = _floor_contacts(signals, low)
+    fps = signals.fps
+    start = int(np.flatnonzero(~on)[0]) if (~on).any() else 0
+    landing = _first(on, start)
+    if landing is None or landing == 0:
+        raise MotionDataError("no drop jump: no floor contact after a start off the floor")
+    notes = [rule]
+    box_departure = _box_departure(signals, low, landing, notes)
+    min_len = max(1, round(MIN_FLIGHT_S * fps))
+    takeoff = second = None
+    for a, b in _runs(~on):
+        if a > landing and b - a >= min_len and b < signals.n_frames:
+            takeoff, second = a, b
+            break
+    if takeoff is None or second is None:
+        raise MotionDataError(f"no rebound jump after the landing at frame {landing}: no "
+                              f"airborne run of {MIN_FLIGHT_S} s ending in a second landing")
+    h = signals.channel("pelvis_height")
+    frames = {"box_departure": box_departure, "landing": landing,
+              "landing_bottom": _argext(h, landing, takeoff, "min"), "takeoff": takeoff,
+              "apex": _argext(h, takeoff, second, "max"), "second_landing": second}
+    notes.append(f"ground contact {landing}-{takeoff} ({(takeoff - landing) / fps:.3f} s), "
+                 f"flight {takeoff}-{second} ({(second - takeoff) / fps:.3f} s)")
+    return Events(kind="drop_jump", frames=frames, fps=fps, notes=notes)

@@ -41,7 +41,7 @@ from sportsgpt.graph_kb.catalog import (
     range_text,
 )
 from sportsgpt.graph_kb.movements import flight_movements, movement_ids, movement_spec
-from sportsgpt.tools.events import MIN_FLIGHT_S, jump_events, squat_events
+from sportsgpt.tools.events import MIN_FLIGHT_S, drop_jump_events, jump_events, squat_events
 from sportsgpt.tools.kismam.metrics import NotAssessableError, compute_metric
 from sportsgpt.tools.kismam.models import (
     AssessmentReport,
@@ -134,7 +134,8 @@ def _from_events(kin: AngleSequence, template: Template, why: str) -> list[Repet
                                                                "foot_contact_right")):
         return []
     try:
-        found = jump_events(kin) if kind == "jump" else [squat_events(kin)]
+        found = (jump_events(kin) if kind == "jump" else [drop_jump_events(kin)]
+                 if kind == "drop_jump" else [squat_events(kin)])
     except MotionDataError:
         return []
     out = []
@@ -149,12 +150,13 @@ def _from_events(kin: AngleSequence, template: Template, why: str) -> list[Repet
 
 
 def _valid(rep: Repetition, template: Template, fps: float) -> bool:
-    if template.spec.kind != "jump":
+    if template.spec.kind == "squat":
         return True
     f = rep.frames
-    if "takeoff" not in f or "landing" not in f:
+    land = "second_landing" if template.spec.kind == "drop_jump" else "landing"
+    if "takeoff" not in f or land not in f:
         return False
-    return f["landing"] - f["takeoff"] >= max(1, round(MIN_FLIGHT_S * fps))
+    return f[land] - f["takeoff"] >= max(1, round(MIN_FLIGHT_S * fps))
 
 
 def repetitions(prep: Prepared, template: Template, alignment: Alignment | None = None,

@@ -31,7 +31,7 @@ from typing import Final
 import numpy as np
 
 from sportsgpt.core.errors import SportsGPTError
-from sportsgpt.tools.events import G
+from sportsgpt.tools.events import DJ_CONTACT_HEIGHT_M, G
 from sportsgpt.tools.kinematics import savgol_derivative
 from sportsgpt.tools.motion import AngleSequence, FloatArray, MotionSequence
 from sportsgpt.tools.preprocess import leg_length
@@ -691,3 +691,80 @@ def compute_metric(name: str, kin: AngleSequence, motion: MotionSequence | None,
     if not math.isfinite(m.value):
         raise NotAssessableError("the value is not finite")
     return m
+
+
+# --- drop jump -----------------------------------------------------------------------------
+def trunk_flexion_at_initial_contact(kin: AngleSequence, motion: MotionSequence | None,
+                                     keyframes: Mapping[str, int], fps: float) -> Measurement:
+    """Forward trunk inclination from vertical at initial contact (LESS item 3), degrees."""
+    f = keyframe(keyframes, "landing")
+    return Measurement(value_at(channel(kin, "trunk_inclination"), f, "trunk inclination"),
+                       f, "landing")
+
+
+def ground_contact_time(kin: AngleSequence, motion: MotionSequence | None,
+                        keyframes: Mapping[str, int], fps: float) -> Measurement:
+    """Drop jump: seconds from the first floor contact (``landing``) to the rebound takeoff."""
+    land, to = keyframe(keyframes, "landing"), keyframe(keyframes, "takeoff")
+    if to <= land:
+        raise NotAssessableError(f"takeoff (frame {to}) is not after landing (frame {land})")
+    return over_window((to - land) / fps, None, "landing", "takeoff", land, to, kin.n_frames)
+
+
+def rebound_jump_height(kin: AngleSequence, motion: MotionSequence | None,
+                        keyframes: Mapping[str, int], fps: float) -> Measurement:
+    """Drop jump: rebound height g·t²/8 (m), t = rebound takeoff to second landing."""
+    to, land = keyframe(keyframes, "takeoff"), keyframe(keyframes, "second_landing")
+    if land <= to:
+        raise NotAssessableError(f"second landing (frame {land}) is not after takeoff ({to})")
+    t = (land - to) / fps
+    return over_window(G * t * t / 8.0, None, "takeoff", "second_landing", to, land,
+                       kin.n_frames)
+
+
+def reactive_strength_index(kin: AngleSequence, motion: MotionSequence | None,
+                            keyframes: Mapping[str, int], fps: float) -> Measurement:
+    """Drop jump: reactive strength index = rebound height / ground contact time (m/s)."""
+    h = rebound_jump_height(kin, motion, keyframes, fps).value
+    ct = ground_contact_time(kin, motion, keyframes, fps).value
+    land, land2 = keyframe(keyframes, "landing"), keyframe(keyframes, "second_landing")
+    return over_window(h / ct, None, "landing", "second_landing", land, land2, kin.n_frames)
+
+
+def _drop_first_contacts(kin: AngleSequence, keyframes: Mapping[str, int], fps: float
+                         ) -> dict[str, int]:
+    """Each foot's first floor contact after the box departure (drop jump).
+
+    From foot heights (within :data:`~sportsgpt.tools.events.DJ_CONTACT_HEIGHT_M` of the
+    floor, the rule that places ``landing``) or, without them, the foot-contact channels;
+    searched up to the landing bottom.
+    """
+    start = keyframe(keyframes, "box_departure")
+    end = keyframes.get("landing_bottom", keyframe(keyframes, "landing"))
+    out = {}
+    for side in ("left", "right"):
+        if kin.has(f"{side}_foot_height"):
+            with np.errstate(invalid="ignore"):
+                on = kin.channel(f"{side}_foot_height")[start:end + 1] <= DJ_CONTACT_HEIGHT_M
+        elif kin.has(f"foot_contact_{side}"):
+            on = kin.channel(f"foot_contact_{side}")[start:end + 1] == 1
+        else:
+            raise NotAssessableError(f"no foot height or contact channel for the {side} foot")
+        hit = np.flatnonzero(on)
+        if not hit.size:
+            raise NotAssessableError(f"the {side} foot does not land before the landing bottom")
+        out[side] = start + int(hit[0])
+    return out
+
+
+def drop_landing_time_asymmetry(kin: AngleSequence, motion: MotionSequence | None,
+                                keyframes: Mapping[str, int], fps: float) -> Measurement:
+    """Drop jump: milliseconds between the left and right foot's first floor contact."""
+    first, second = sorted(_drop_first_contacts(kin, keyframes, fps).values())
+    return over_window(1000.0 * (second - first) / fps, None, "first foot contact",
+                       "second foot contact", first, second, kin.n_frames)
+
+
+METRIC_FUNCTIONS.update({fn.__name__: fn for fn in (
+    trunk_flexion_at_initial_contact, ground_contact_time, rebound_jump_height,
+    reactive_strength_index, drop_landing_time_asymmetry)})

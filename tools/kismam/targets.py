@@ -38,7 +38,8 @@ from sportsgpt.graph_kb.catalog import (
     load_catalog,
 )
 from sportsgpt.graph_kb.movements import movement_ids
-from sportsgpt.tools.datasets import load_cmu_trial, load_ui_prmd
+from sportsgpt.tools.datasets import data_home, load_cmu_trial, load_ui_prmd
+from sportsgpt.tools.io import read_motion
 from sportsgpt.tools.kismam.assess import evaluate_metrics, repetitions
 from sportsgpt.tools.motion import AngleSequence, MotionSequence
 from sportsgpt.tools.motiondtw.templates import load_template
@@ -49,6 +50,8 @@ IN_PLACE_CMU: Final = ("16_01", "16_02", "16_03", "16_04")
 in the shared data are forward jumps (see the data's SOURCE.md)."""
 UI_PRMD_NAME: Final = re.compile(r"^m01_s(\d\d)_e(\d\d)$")
 CMU_NAME: Final = re.compile(r"^(\d+_\d+)(?:\.amc)?$")
+DROP_JUMP_NAME: Final = re.compile(r"^(DJ\d+)(?:\.trc)?$")
+"""opencap-dropjumps marker trials (one athlete, ``markers/DJ1.trc``...)."""
 
 ExpertValues = Mapping[str, Mapping[str, float]]
 """Recording name -> metric id -> value (metrics that could not be assessed are absent)."""

@@ -75,7 +75,7 @@ TIMING_METRICS: Final = frozenset({
     "landing_time_asymmetry"})
 """Metric functions whose value depends on the frame rate (unreliable when warned)."""
 
-Kind = Literal["jump", "squat"]
+Kind = Literal["jump", "squat", "drop_jump"]
 
 _PREFIX: Final = "TIME BASE IMPLAUSIBLE"
 
@@ -159,7 +159,8 @@ def timebase_warnings(kin: AngleSequence, frames: Mapping[str, int], kind: Kind)
             ``pelvis_height``, ``pelvis_velocity_y``).
         frames: keyframe name -> frame (a jump's or a squat's keyframes, see
             :mod:`sportsgpt.tools.events`); a check whose keyframes are absent is skipped.
-        kind: ``"jump"`` (countermovement or standing long jump) or ``"squat"``.
+        kind: ``"jump"`` (countermovement or standing long jump), ``"drop_jump"`` (its
+            rebound is checked as a jump) or ``"squat"``.
 
     Returns:
         One line per failed check, each starting ``TIME BASE IMPLAUSIBLE``, naming the
@@ -168,13 +169,18 @@ def timebase_warnings(kin: AngleSequence, frames: Mapping[str, int], kind: Kind)
         the list is not empty.
 
     Raises:
-        MotionDataError: ``kind`` is neither ``"jump"`` nor ``"squat"``.
+        MotionDataError: ``kind`` is not ``"jump"``, ``"drop_jump"`` or ``"squat"``.
     """
     if kind == "jump":
         return _jump_warnings(kin, frames)
+    if kind == "drop_jump":  # the rebound's flight: takeoff to the second landing
+        rebound = {k: frames[v] for k, v in (("takeoff", "takeoff"), ("apex", "apex"),
+                                              ("landing", "second_landing")) if v in frames}
+        return _jump_warnings(kin, rebound)
     if kind == "squat":
         return _squat_warnings(kin, frames)
-    raise MotionDataError(f"timebase_warnings: kind must be 'jump' or 'squat', got {kind!r}")
+    raise MotionDataError(f"timebase_warnings: kind must be 'jump', 'drop_jump' or 'squat', "
+                          f"got {kind!r}")
 
 
 __all__ = ["HEIGHT_ABS_TOL_M", "HEIGHT_RATIO", "MAX_FLIGHT_S", "PROPULSION_S",

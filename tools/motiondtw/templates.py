@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sportsgpt.core.errors import SportsGPTError
 from sportsgpt.core.version import __version__
 from sportsgpt.graph_kb.movements import MovementSpec, PhaseSpec, movement_spec, template_path
-from sportsgpt.tools.events import jump_events, squat_events
+from sportsgpt.tools.events import drop_jump_events, jump_events, squat_events
 from sportsgpt.tools.motion import AngleSequence, FloatArray, MotionSequence
 from sportsgpt.tools.motiondtw.dtw import SubsequenceProfile, dtw, subsequence_dtw
 from sportsgpt.tools.motiondtw.features import (
@@ -225,6 +225,8 @@ def _sha256(path: Path | None) -> str:
 
 def detect_keyframes(kin: AngleSequence, spec: MovementSpec) -> dict[str, int]:
     """Keyframes of the first repetition by the documented event rules."""
+    if spec.kind == "drop_jump":
+        return dict(drop_jump_events(kin).frames)
     if spec.kind == "jump":
         found = jump_events(kin)
         if not found:
