@@ -57,13 +57,60 @@ class Definition(_Frozen):
 
 
 class ExpertSpread(_Frozen):
-    """Expert values behind a template-derived target."""
+    """Expert values behind a template-derived target.
+
+    ``sd`` is the spread of the recordings: with one athlete (``athletes`` 1) it is that
+    athlete's trial-to-trial variation plus measurement noise, **not** the between-athlete
+    spread of a population. ``sd_floor`` is half the metric's smallest meaningful change
+    (:class:`Smc`), so a bound never sits closer than one SMC to the experts' mean.
+    """
 
     recordings: list[str] = Field(min_length=1)
     n: int = Field(ge=1)
+    athletes: int = Field(1, ge=1, description="distinct athletes among the recordings")
+    kind: Literal["experts", "own_baseline"] = Field(
+        "experts", description="template experts, or the athlete's own earlier recordings")
     mean: float
     sd: float = Field(ge=0.0)
-    sd_floor: float = Field(gt=0.0, description="smallest sd used for the range")
+    sd_floor: float = Field(gt=0.0, description="smallest sd used for the range "
+                                                "(half the metric's SMC)")
+
+    def label(self) -> str:
+        """Where the numbers come from, for a report's Target source column."""
+        if self.kind == "own_baseline":
+            return f"own baseline ({self.n} recording{'s' if self.n != 1 else ''})"
+        k = self.athletes
+        text = (f"template experts ({self.n} recording{'s' if self.n != 1 else ''} of "
+                f"{k} athlete{'s' if k != 1 else ''})")
+        return text + ("; compared with one expert" if self.one_expert else "")
+
+    @property
+    def one_expert(self) -> bool:
+        """The spread is one expert athlete's repetitions (not a population)."""
+        return self.kind == "experts" and self.athletes == 1
+
+
+class Smc(_Frozen):
+    """A metric's smallest meaningful change (SMC), in the metric's own unit.
+
+    Measurement noise, kept apart from between-athlete spread: a difference smaller than
+    this cannot be told from noise or is too small to coach. Severity counts how many SMC
+    a value lies beyond its target bound; template bounds sit at least one SMC from the
+    experts' mean (``ExpertSpread.sd_floor = value / 2``).
+    """
+
+    value: float = Field(gt=0.0)
+    basis: str = Field(min_length=1, description="why this size (measured noise, source)")
+    source_ids: list[str] = Field(default_factory=list)
+
+
+class GroupRange(_Frozen):
+    """A published range for one population group (e.g. by sex), shown beside the target."""
+
+    group: str
+    low: float | None = None
+    high: float | None = None
+    source_ids: list[str] = Field(min_length=1)
 
 
 class Given(_Frozen):
@@ -123,7 +170,26 @@ class Target(_Frozen):
     source_ids: list[str] = Field(default_factory=list)
     experts: ExpertSpread | None = None
     given: Given | None = Field(None, description="covariate the band is conditioned on")
+    population: list[GroupRange] = Field(
+        default_factory=list, description="published between-athlete ranges by group "
+                                          "(e.g. female, male) the bound was chosen from")
     note: str | None = None
+
+    def basis(self) -> str:
+        """Where the target comes from, never blank: literature ids, experts, own baseline."""
+        lit = ", ".join(self.source_ids)
+        if self.origin == "literature":
+            return f"literature: {lit}"
+        assert self.experts is not None
+        who = self.experts.label()
+        if self.given is not None:
+            who += f"; moved along the regression on {self.given.metric}"
+        return who if self.origin == "template" else f"direction: {lit}; number: {who}"
+
+    @property
+    def one_expert(self) -> bool:
+        """The bound's number comes from one expert athlete's repetitions only."""
+        return self.experts is not None and self.experts.one_expert
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -187,19 +253,25 @@ class MetricSpec(_Frozen):
     target: Target | None = None
     fault_direction: Direction | None = Field(
         None, description="which deviation is a fault; None: reported only")
+    smc: Smc | None = Field(None, description="smallest meaningful change; required for a "
+                                              "metric with a fault direction")
 
 
 class Thresholds(_Frozen):
-    """Fault-score thresholds of the severities (score in target sds beyond the centre)."""
+    """Fault-score thresholds of the severities.
 
-    mild: float = Field(2.0, gt=0.0)
-    moderate: float = Field(3.0, gt=0.0)
-    severe: float = Field(4.0, gt=0.0)
+    The score is how far the deciding value lies beyond its target bound, in units of the
+    metric's smallest meaningful change (SMC): any distance beyond the bound (score > 0) is
+    mild, ``moderate`` SMC or more moderate, ``severe`` SMC or more severe.
+    """
+
+    moderate: float = Field(1.0, gt=0.0)
+    severe: float = Field(2.0, gt=0.0)
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
-        if not self.mild < self.moderate < self.severe:
-            raise ValueError("thresholds must rise: mild < moderate < severe")
+        if not self.moderate < self.severe:
+            raise ValueError("thresholds must rise: moderate < severe")
         return self
 
 
@@ -282,7 +354,30 @@ class MovementCatalog(_Frozen):
             if m.target is not None and set(m.target.source_ids) - src:
                 raise ValueError(f"metric {m.id}: sources "
                                  f"{sorted(set(m.target.source_ids) - src)} not listed")
+            self._check_smc(m, src)
         return self
+
+    @staticmethod
+    def _check_smc(m: MetricSpec, src: set[str]) -> None:
+        if m.fault_direction is not None and m.smc is None:
+            raise ValueError(f"metric {m.id}: a metric with a fault direction needs its "
+                             "smallest meaningful change (smc)")
+        if m.smc is None:
+            return
+        cited = set(m.smc.source_ids)
+        if m.target is not None:
+            cited |= {s for g in m.target.population for s in g.source_ids}
+        if cited - src:
+            raise ValueError(f"metric {m.id}: sources {sorted(cited - src)} not listed")
+        t = m.target
+        if t is not None and t.experts is not None and \
+                abs(t.experts.sd_floor - m.smc.value / 2) > 1e-6:
+            raise ValueError(f"metric {m.id}: sd_floor {t.experts.sd_floor} is not half its "
+                             f"smc {m.smc.value}")
+        if m.fault_direction in ("low", "both") and t is not None and t.low is None:
+            raise ValueError(f"metric {m.id}: fault direction low needs a low bound")
+        if m.fault_direction in ("high", "both") and t is not None and t.high is None:
+            raise ValueError(f"metric {m.id}: fault direction high needs a high bound")
 
     def metric(self, metric_id: str) -> MetricSpec:
         """The spec of a metric id."""
@@ -295,6 +390,9 @@ class MovementCatalog(_Frozen):
         """Every source id the metrics and faults cite."""
         out = {s for f in self.faults for s in f.source_ids}
         out |= {s for m in self.metrics if m.target for s in m.target.source_ids}
+        out |= {s for m in self.metrics if m.smc for s in m.smc.source_ids}
+        out |= {s for m in self.metrics if m.target for g in m.target.population
+                for s in g.source_ids}
         return out
 
 

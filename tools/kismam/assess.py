@@ -15,11 +15,12 @@ Pipeline for one recording (details and formulas in ``docs/kismam.md``):
    :mod:`sportsgpt.tools.kismam.metrics`, unless the input's view cannot show it.
    ``z = (value - centre) / sd`` of its target (see :meth:`Target.centre`).
 4. **Faults.** Each fault's score is the largest, over its assessable
-   terms, of the directed deviations ``max(0, -z)`` (low), ``max(0, z)``
-   (high) or ``|z|`` (both); severity from the fault's thresholds (default
-   mild 2, moderate 3, severe 4, i.e. 2 sd = the edge of the target range).
-5. **Confidence** = data × noise × view × match × frame-rate × coverage factors
-   (:func:`finding_confidence`).
+   terms, of how far the value lies beyond its target bound in the fault's direction,
+   in units of the metric's smallest meaningful change (SMC, :func:`beyond_bound`);
+   severity: beyond the bound (score > 0) mild, at least 1 SMC beyond moderate, at
+   least 2 SMC severe (the fault's thresholds). z stays in the evidence.
+5. **Confidence** = data × noise × view × match × frame-rate × coverage factors, × 0.8
+   when the deciding target is one expert athlete's (:func:`finding_confidence`).
 """
 
 from __future__ import annotations
@@ -79,6 +80,10 @@ REFERENCE_FPS: Final = 100.0
 """Frame rate at and above which timing is not a confidence concern."""
 AUTO_THRESHOLD: Final = 1e9
 """Threshold that makes MotionDTW return its best span whatever the cost (movement choice)."""
+ONE_EXPERT_FACTOR: Final = 0.8
+"""Confidence factor when the deciding metric's target comes from one expert athlete's
+repetitions only: that spread is one person's trial-to-trial variation, not the population's,
+so where the bound sits for another athlete is uncertain (the same factor as a 2D view)."""
 SEVERITY_RANK: Final[dict[str, int]] = {"none": 0, "mild": 1, "moderate": 2, "severe": 3}
 
 
@@ -255,7 +260,9 @@ def evaluate_metric(spec: MetricSpec, prep: Prepared, frames: Mapping[str, int],
     t, note, unconditioned = _conditioned(spec.target, covariates)
     base = {"id": spec.id, "label": spec.label, "unit": spec.unit,
             "target_low": t.low if t else None, "target_high": t.high if t else None,
-            "target_source": list(t.source_ids) if t else [], "keyframe": spec.definition.at}
+            "target_source": list(t.source_ids) if t else [], "keyframe": spec.definition.at,
+            "target_basis": t.basis() if t else "reported only (no target)",
+            "smc": spec.smc.value if spec.smc else None}
     reason = view_reason(spec, prep.view) or unconditioned
     if reason is None:
         try:
@@ -265,8 +272,11 @@ def evaluate_metric(spec: MetricSpec, prep: Prepared, frames: Mapping[str, int],
             reason = exc.reason
         else:
             z = z_score(spec, m.value, t)
+            beyond = (None if t is None or spec.fault_direction is None
+                      else beyond_bound(m.value, t.low, t.high, spec.fault_direction))
             return MetricResult(**base | m.placement(), value=round(m.value, 4),
                                 z=None if z is None else round(z, 3),
+                                beyond=None if beyond is None else round(beyond, 4),
                                 status=status_of(spec, m.value, t), target_given=note)
     return MetricResult(**base, value=None, z=None, status="not_assessable", reason=reason)
 
@@ -317,20 +327,49 @@ def directed(z: float, direction: str) -> float:
     return abs(z)
 
 
+def beyond_bound(value: float, low: float | None, high: float | None, direction: str
+                 ) -> float:
+    """Signed distance of ``value`` beyond its target bound in the fault ``direction``.
+
+    In the metric's own unit: ``low - value`` (direction low), ``value - high`` (high),
+    the larger of the two (both); positive outside the bound, negative inside.
+    """
+    parts = []
+    if direction in ("low", "both") and low is not None:
+        parts.append(low - value)
+    if direction in ("high", "both") and high is not None:
+        parts.append(value - high)
+    if not parts:
+        raise ValueError(f"no {direction} bound to measure {value} against")
+    return max(parts)
+
+
 def severity_of(fault: FaultSpec, score: float) -> Severity:
-    """Severity from the fault's thresholds."""
+    """Severity from the score (SMC beyond the bound) and the fault's thresholds.
+
+    Beyond the bound at all (score > 0): mild; ``moderate`` SMC or more (default 1):
+    moderate; ``severe`` SMC or more (default 2): severe.
+    """
     th = fault.thresholds
     if score >= th.severe:
         return "severe"
     if score >= th.moderate:
         return "moderate"
-    if score >= th.mild:
+    if score > 0.0:
         return "mild"
     return "none"
 
 
+def magnitude_text(beyond: float, smc: float, unit: str, direction: str, z: float) -> str:
+    """``"12° below the bound (2.4 SMC of 5°); z -3.1"``: a finding's size a coach can check."""
+    side = "below" if direction == "low" else "above" if direction == "high" else "outside"
+    return (f"{plain_value(beyond, unit)} {side} the bound ({beyond / smc:.1f} SMC of "
+            f"{plain_value(smc, unit)}); z {z:+.1f}")
+
+
 def finding_confidence(*, missing_pct: float, view: str, match_factor: float, fps: float,
-                       coverage: float, angle_noise: float | None = None) -> float:
+                       coverage: float, angle_noise: float | None = None,
+                       one_expert: bool = False) -> float:
     """Confidence of a finding in [0, 1].
 
     The product of
@@ -342,13 +381,15 @@ def finding_confidence(*, missing_pct: float, view: str, match_factor: float, fp
     * match: ``1 - 0.5·min(1, cost / threshold)`` of the MotionDTW span (0.5 for
       keyframes from the event rules);
     * frame rate: ``min(1, sqrt(fps / 100))``;
-    * coverage: the share of the fault's weight whose metrics were assessable.
+    * coverage: the share of the fault's weight whose metrics were assessable;
+    * reference: :data:`ONE_EXPERT_FACTOR` when the deciding target comes from one expert
+      athlete's repetitions only (``one_expert``), else 1.
     """
     noise = 1.0 if angle_noise is None else NOISE_REF_DEG / math.hypot(NOISE_REF_DEG,
                                                                         angle_noise)
     parts = (1.0 - min(100.0, max(0.0, missing_pct)) / 100.0, noise,
              VIEW_FACTOR.get(view, 0.6), match_factor, min(1.0, math.sqrt(fps / REFERENCE_FPS)),
-             coverage)
+             coverage, ONE_EXPERT_FACTOR if one_expert else 1.0)
     return round(float(np.clip(np.prod(parts), 0.0, 1.0)), 3)
 
 
@@ -358,6 +399,8 @@ def plain_value(value: float, unit: str) -> str:
         return f"{value:.0f}°"
     if unit in ("s", "m"):
         return f"{value:.2f} {unit}"
+    if abs(value) < 10:
+        return f"{value:.1f} {unit}"
     return f"{value:.0f} {unit}"
 
 
@@ -366,35 +409,45 @@ def score_fault(fault: FaultSpec, catalog: MovementCatalog,
                                                               str | None]:
     """Score, coverage, evidence and the rationale's metric clause of one fault.
 
-    The score is the **largest** directed deviation over the fault's assessable terms
-    (not their weighted mean): a fault's terms are alternative signs of it (e.g. trunk
-    lean at the bottom *or* at takeoff), and averaging a clearly deviating sign with
-    unaffected ones diluted it below the thresholds. Evidence is ordered by deviation
-    (largest first, ties by weight), so the rationale names the metric that sets the
-    score; weights give the coverage. NaN when no term is assessable.
+    A term's score is how far its value lies beyond the target bound in the term's
+    direction, in SMC of its metric (negative inside the range, :func:`beyond_bound`).
+    The fault's score is the **largest** term score (not a weighted mean): a fault's terms
+    are alternative signs of it (e.g. trunk lean at the bottom *or* at takeoff), and
+    averaging a clearly deviating sign with unaffected ones diluted it. Evidence is
+    ordered by score (largest first, ties by weight), so the rationale names the metric
+    that sets the score; weights give the coverage. NaN when no term is assessable.
     """
     total = sum(t.weight for t in fault.terms)
     used, rows = 0.0, []
     for term in fault.terms:
         r = results.get(term.metric)
-        if r is None or r.value is None or r.z is None:
+        spec = catalog.metric(term.metric)
+        if r is None or r.value is None or r.z is None or spec.smc is None:
             continue
-        d = directed(r.z, term.direction)
+        beyond = beyond_bound(r.value, r.target_low, r.target_high, term.direction)
         used += term.weight
-        rows.append((d, term.weight, Evidence(
+        rows.append((beyond / spec.smc.value, term.weight, term.direction, Evidence(
             metric_id=r.id, value=r.value, unit=r.unit, target_low=r.target_low,
-            target_high=r.target_high, z=r.z, frame=r.frame, keyframe=r.keyframe)))
+            target_high=r.target_high, z=r.z, beyond=round(beyond, 4), smc=spec.smc.value,
+            target_basis=r.target_basis, frame=r.frame, keyframe=r.keyframe)))
     if used == 0:
         return math.nan, 0.0, [], None
     rows.sort(key=lambda x: (-x[0], -x[1]))
-    score, top = rows[0][0], rows[0][2]
+    score, _, direction, top = rows[0]
     r, spec = results[top.metric_id], catalog.metric(top.metric_id)
     band = (range_text(top.target_low, top.target_high, top.unit)
             if top.target_low is not None or top.target_high is not None
             else spec.target.text(top.unit) if spec.target is not None else "its target")
+    size = (magnitude_text(top.beyond, top.smc, top.unit, direction, top.z)
+            if top.beyond is not None and top.smc is not None and top.beyond > 0 else None)
     clause = (f"{spec.label.lower()} {plain_value(top.value, top.unit)} vs {band}"
-              + (f" ({r.target_given})" if r.target_given else ""))
-    return score, used / total, [e for _, _, e in rows], clause
+              + (f" ({r.target_given})" if r.target_given else "")
+              + (f": {size}" if size else ""))
+    return score, used / total, [e for *_, e in rows], clause
+
+
+def _direction(fault: FaultSpec, metric_id: str) -> str:
+    return next(t.direction for t in fault.terms if t.metric == metric_id)
 
 
 def _sources(fault: FaultSpec, catalog: MovementCatalog) -> list[str]:
@@ -419,12 +472,19 @@ def findings(catalog: MovementCatalog, results: Mapping[str, MetricResult], *,
         sev = severity_of(fault, score)
         if sev == "none":
             continue
+        top = evidence[0]
+        target = catalog.metric(top.metric_id).target
+        one_expert = target is not None and target.one_expert
         conf = finding_confidence(missing_pct=missing_pct, view=view,
                                   match_factor=match_factor, fps=fps, coverage=coverage,
-                                  angle_noise=angle_noise)
+                                  angle_noise=angle_noise, one_expert=one_expert)
         out.append(Finding(fault_id=fault.id, label=fault.label, severity=sev,
                            score=round(score, 3), confidence=conf, evidence=evidence,
                            rationale=f"{fault.label}: {clause}",
+                           magnitude=(None if top.beyond is None or top.smc is None else
+                                      magnitude_text(top.beyond, top.smc, top.unit,
+                                                     _direction(fault, top.metric_id), top.z)),
+                           reference=top.target_basis, one_expert=one_expert,
                            source_ids=_sources(fault, catalog)))
     out.sort(key=lambda f: (-SEVERITY_RANK[f.severity], -f.score))
     return out

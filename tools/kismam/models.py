@@ -62,6 +62,18 @@ class MetricResult(BaseModel):
         None, min_length=2, max_length=2, description="the window's first and last frame")
     target_source: list[str] = Field(default_factory=list,
                                      description="source ids of the target range")
+    target_basis: str = Field(
+        "reported only (no target)",
+        description="where the target comes from, never blank: 'literature: <ids>', "
+                    "'template experts (n recordings of k athletes)' (with 'compared with "
+                    "one expert' when k = 1), 'own baseline (n recordings)', or "
+                    "'reported only (no target)'")
+    beyond: float | None = Field(
+        None, description="distance beyond the target bound in the fault direction, in the "
+                          "metric's unit (negative: inside); None for reported-only metrics")
+    smc: float | None = Field(None, description="the metric's smallest meaningful change "
+                                                "(its unit): severity counts SMC beyond the "
+                                                "bound")
     target_given: str | None = Field(
         None, description="what the target band was moved to, when it is conditioned on "
                           "another metric of the recording (e.g. 'for knee flexion at the "
@@ -78,6 +90,10 @@ class Evidence(BaseModel):
     target_low: float | None
     target_high: float | None
     z: float
+    beyond: float | None = Field(None, description="distance beyond the bound in the term's "
+                                                   "direction, metric unit (negative inside)")
+    smc: float | None = Field(None, description="smallest meaningful change, metric unit")
+    target_basis: str | None = Field(None, description="where the target comes from")
     frame: int | None
     keyframe: str | None
 
@@ -88,10 +104,17 @@ class Finding(BaseModel):
     fault_id: str
     label: str
     severity: Severity
-    score: float = Field(description="weighted deviation behind the severity")
+    score: float = Field(description="SMC beyond the target bound of the deciding metric "
+                                     "(the severity: > 0 mild, >= 1 moderate, >= 2 severe)")
     confidence: float = Field(ge=0.0, le=1.0)
     evidence: list[Evidence]
     rationale: str
+    magnitude: str | None = Field(None, description="the deciding metric's distance beyond "
+                                                    "its bound in its unit, in SMC, and its z")
+    reference: str | None = Field(None, description="where the deciding target comes from")
+    one_expert: bool = Field(False, description="the deciding target is one expert "
+                                                "athlete's ('compared with one expert'); "
+                                                "the confidence is lowered")
     source_ids: list[str] = Field(default_factory=list)
 
 

@@ -333,6 +333,10 @@ def _md_report(report: AssessmentReport, level: int, plots: list[_Plot] | None,
         lines.append(f"{i}. **{_md(f.label)}** ({f.severity}, confidence "
                      f"{f.confidence:.0%}{tent}): {_md(f.rationale)}")
         lines += [f"   - Evidence: {_md(e)}" for e in _evidence_lines(report, f)]
+        if f.magnitude:
+            lines.append(f"   - Size: {_md(f.magnitude)}")
+        if f.reference:
+            lines.append(f"   - Target from: {_md(f.reference)}")
         if f.source_ids:
             lines.append(f"   - Sources: {_md(', '.join(f.source_ids))}")
     clean = [f.label for f in report.findings if f.severity == "none"]
@@ -346,7 +350,7 @@ def _md_report(report: AssessmentReport, level: int, plots: list[_Plot] | None,
             value = "—" if m.value is None else f"{_num(m.value)} {m.unit}"
             lines.append(f"| {_cell(m.label)} | {_cell(value)} | {_cell(_target(m))} | "
                          f"{_z(m.z)} | {_cell(_status(m))} | {_cell(measured_at(m))} | "
-                         f"{_cell(', '.join(m.target_source) or '—')} |")
+                         f"{_cell(m.target_basis)} |")
     else:
         lines.append("No metrics.")
     lines += ["", f"{h}# Keyframes and phases", ""]
@@ -465,6 +469,11 @@ def _html_findings(report: AssessmentReport) -> list[str]:
         if ev:
             out.append('<ul class="evidence">' + "".join(f"<li>{_e(x)}</li>" for x in ev)
                        + "</ul>")
+        if f.magnitude or f.reference:
+            out.append("<br><small>" + "; ".join(
+                _e(x) for x in (f"size: {f.magnitude}" if f.magnitude else "",
+                                f"target from: {f.reference}" if f.reference else "") if x)
+                       + "</small>")
         if f.source_ids:
             out.append(f"<small>Sources: {_e(', '.join(f.source_ids))}</small>")
         out.append("</li>")
@@ -487,7 +496,7 @@ def _html_metrics(report: AssessmentReport) -> list[str]:
                    f'<td class="num">{_e(value)}</td><td>{_e(_target(m))}</td>'
                    f"<td>{plotting.metric_band_svg(m)}</td><td class=\"num\">{_e(_z(m.z))}</td>"
                    f'<td class="st">{_e(_status(m))}</td><td>{_e(measured_at(m))}'
-                   f"</td><td>{_e(', '.join(m.target_source) or '—')}</td></tr>")
+                   f"</td><td>{_e(m.target_basis)}</td></tr>")
     out.append("</tbody></table>")
     return out
 

@@ -2,8 +2,10 @@
 
 A catalog target with ``from: template`` (or ``both``) stores the expert recordings it
 comes from and a floor for the spread (``experts.recordings``, ``experts.sd_floor``);
-``docs/kismam.md`` states the rule: ``s = max(sd, sd_floor)`` and the bound(s) at
-``mean ± 2 s``; a target conditioned on a covariate (``given``) uses the experts'
+``docs/kismam.md`` states the rule: ``s = max(sd, sd_floor)`` (``sd_floor`` is half the
+metric's smallest meaningful change, so a bound is never closer than one SMC to the experts'
+mean) and the bound(s) at ``mean ± 2 s``; ``experts.athletes`` counts the distinct
+athletes; a target conditioned on a covariate (``given``) uses the experts'
 regression line on that covariate and the sd of their residuals. This module applies
 that rule, so the numbers in ``graph_kb/movements/*/catalog.json`` are reproducible
 (``python -m sportsgpt.tools.kismam.targets --check`` compares them with a fresh
@@ -65,10 +67,25 @@ def recording_movement(name: str) -> str:
     """The movement an expert recording of the shared data was recorded as."""
     if UI_PRMD_NAME.match(name):
         return "deep_squat"
+    if DROP_JUMP_NAME.match(name):
+        return "drop_jump"
     m = CMU_NAME.match(name)
     if m is None:
         raise TargetDerivationError(f"unknown expert recording name {name!r}")
     return "countermovement_jump" if m.group(1) in IN_PLACE_CMU else "standing_long_jump"
+
+
+def athlete_of(name: str) -> str:
+    """The athlete an expert recording belongs to (CMU subject ``16``, UI-PRMD ``s03``)."""
+    sq = UI_PRMD_NAME.match(name)
+    if sq is not None:
+        return f"ui-prmd s{sq.group(1)}"
+    if DROP_JUMP_NAME.match(name):
+        return "opencap-dropjumps subject4"
+    m = CMU_NAME.match(name)
+    if m is None:
+        return name
+    return f"cmu {m.group(1).split('_')[0]}"
 
 
 def load_expert(name: str) -> MotionSequence:
@@ -76,6 +93,9 @@ def load_expert(name: str) -> MotionSequence:
     sq = UI_PRMD_NAME.match(name)
     if sq is not None:
         return load_ui_prmd("deep_squat", int(sq.group(1)), int(sq.group(2)), correct=True)
+    dj = DROP_JUMP_NAME.match(name)
+    if dj is not None:
+        return read_motion(data_home("opencap-dropjumps") / "markers" / f"{dj.group(1)}.trc")
     m = CMU_NAME.match(name)
     if m is None:
         raise TargetDerivationError(f"unknown expert recording name {name!r}")
@@ -198,7 +218,7 @@ def derive_target(target: dict[str, Any], metric_id: str, values: ExpertValues,
         mean, sd, s = _spread(vals, floor)
         n = len(vals)
     out["experts"] = {**experts, "recordings": names, "n": n, "mean": round(mean, 3),
-                      "sd": round(sd, 3)}
+                      "sd": round(sd, 3), "athletes": len({athlete_of(r) for r in names})}
     two_sided = target.get("low") is not None and target.get("high") is not None
     if target.get("low") is not None:
         out["low"] = round(mean - BOUND_Z * s, 2)
