@@ -25,7 +25,8 @@ def test_template_targets_come_from_the_baseline() -> None:
     assert knee is not None and knee.experts is not None
     assert knee.experts.recordings == ["jump0", "jump1", "jump2"]
     assert knee.experts.mean == pytest.approx(151.0)
-    assert knee.scale == pytest.approx(knee.experts.sd_floor)  # sd 1 < floor 4
+    assert knee.scale == pytest.approx(knee.experts.sd_floor)  # sd 1 < floor 2.5 (SMC/2)
+    assert knee.basis() == "own baseline (3 recordings)" and not knee.one_expert
     assert "own baseline (3 recordings)" in (knee.note or "")
     # a literature target is the shipped one
     lit = "knee_flexion_at_initial_contact"

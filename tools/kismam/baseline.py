@@ -73,7 +73,8 @@ def baseline_catalog(movement: str, values: ExpertValues, exclude: Iterable[str]
         target = metric.get("target")
         if target is None or target.get("experts") is None:
             continue
-        own = {**target, "experts": {**target["experts"], "recordings": names}}
+        own = {**target, "experts": {**target["experts"], "recordings": names,
+                                     "kind": "own_baseline"}}
         try:
             new = derive_target(own, metric["id"], values,
                                 fixed_slope=target.get("given") is not None)
