@@ -119,6 +119,7 @@ class Case:
     arm_skipped: bool = False
     arms_still: bool = False
     scores: dict[str, float] = field(default_factory=dict)
+    units: dict[str, tuple[float, str, float]] = field(default_factory=dict)
     seconds: float = 0.0
 
 
@@ -133,23 +134,30 @@ def flagged_of(reports: list[AssessmentReport]) -> tuple[set[str], dict[str, flo
 
 
 def fault_scores(reports: list[AssessmentReport], catalog: MovementCatalog
-                 ) -> dict[str, float]:
-    """Each fault's score (largest directed z), the highest over the repetitions."""
+                 ) -> tuple[dict[str, float], dict[str, tuple[float, str, float]]]:
+    """Each fault's score (SMC beyond the bound of its deciding metric), the highest over the
+    repetitions, and that metric's distance beyond its bound in its own unit and its z."""
     out: dict[str, float] = {}
+    units: dict[str, tuple[float, str, float]] = {}
     for rep in reports:
         results = {m.id: m for m in rep.metrics}
         for fault in catalog.faults:
-            score = score_fault(fault, catalog, results)[0]
-            if not np.isnan(score):
-                out[fault.id] = max(out.get(fault.id, -np.inf), score)
-    return out
+            score, _, evidence, _ = score_fault(fault, catalog, results)
+            if not np.isnan(score) and score > out.get(fault.id, -np.inf):
+                out[fault.id] = score
+                top = evidence[0]
+                units[fault.id] = (top.beyond if top.beyond is not None else float("nan"),
+                                   top.unit, top.z)
+    return out, units
 
 
 def effect_table(cases: list[Case]) -> list[str]:
     """Median fault score on the clean control vs the injected case, per fault/magnitude."""
     clean_of = {c.trial: c for c in cases if c.fault is None}
     lines = ["| fault | clean control: median score | mild | moderate | severe | "
-             "median shift at moderate (injected - clean) |", "|---|---:|---:|---:|---:|---:|"]
+             "median shift at moderate (injected - clean) | moderate: median beyond the bound "
+             "(metric unit) and z of the deciding metric |",
+             "|---|---:|---:|---:|---:|---:|---|"]
     for fault in sorted({c.fault for c in cases if c.fault}):
         row, shift = [], float("nan")
         base = [clean_of[c.trial].scores[fault] for c in cases if c.fault == fault
@@ -163,8 +171,12 @@ def effect_table(cases: list[Case]) -> list[str]:
                      if c.fault == fault and c.magnitude == mag and fault in c.scores
                      and fault in clean_of[c.trial].scores]
                 shift = float(np.median(d)) if d else float("nan")
+        mod = [c.units[fault] for c in cases if c.fault == fault
+               and c.magnitude == "moderate" and fault in c.units]
+        size = (f"{fmt(float(np.median([u[0] for u in mod])), 1)} {mod[0][1]}, "
+                f"z {fmt(float(np.median([u[2] for u in mod])), 1)}") if mod else "–"
         lines.append(f"| `{fault}` | {fmt(float(np.median(base))) if base else '–'} | "
-                     f"{' | '.join(row)} | {fmt(shift)} |")
+                     f"{' | '.join(row)} | {fmt(shift)} | {size} |")
     return lines
 
 
@@ -184,7 +196,7 @@ def run_case(case: Case, motion: MotionSequence, template: Template,
                                for r in reports for n in r.notes)
         case.arms_still = any(n.startswith("arms almost still") for r in reports
                               for n in r.notes)
-        case.scores = fault_scores(reports, catalog)
+        case.scores, case.units = fault_scores(reports, catalog)
     case.seconds = time.perf_counter() - t0
     return case
 
@@ -655,13 +667,13 @@ def main() -> None:
         + (f" ({', '.join(f'{c.trial} {c.magnitude}' for c in arm)})" if arm else "")
         + ". Those are counted as misses.", "",
         "### Effect size: how far each injection moves its fault's score", "",
-        "Fault score = the largest directed z of the fault's metrics (what the severity "
-        "reads: mild >= 2, moderate >= 3, severe >= 4). A moderate injection that moves the "
-        "score by about 2-3 from a clean control near 0 lands around the moderate threshold, "
-        "so about half of such cases are detected whatever the pipeline does; the spread of "
-        "the experts' values (the z scale) and the injected magnitudes set this, not the "
-        "alignment or the metric computation (injected changes arrive in the metrics "
-        "nearly 1:1, e.g. 20° of knee flexion at takeoff -> 19-20°).", "",
+        "Fault score = how far the deciding metric lies beyond its target bound, in units "
+        "of that metric's smallest meaningful change (SMC; what the severity reads: > 0 "
+        "mild, >= 1 moderate, >= 2 severe; negative = inside the range). The last column "
+        "gives the same distance in the metric's own unit (negative = inside) and its z "
+        "against the target's sd. Injected changes arrive in the metrics nearly 1:1 (20° "
+        "of knee flexion at takeoff -> 19-20°); where the clean value sits inside the range "
+        "and the SMC set what severity a given injection reaches.", "",
         *effect_table(cases), "",
         "### What was flagged on the injected cases (moderate magnitude)", "",
         *confusion(cases, "moderate"), "",
