@@ -22,6 +22,7 @@ import datetime as dt
 import glob
 import hashlib
 import json
+import logging
 import os
 import sys
 import time
@@ -31,10 +32,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ValidationError, field_validator
 
-from sportsgpt.core.errors import SportsGPTError
+from sportsgpt.core.errors import MissingDependencyError, SportsGPTError
 
 if TYPE_CHECKING:
-    import pandas as pd
+    import pandas as pd  # type: ignore[import-untyped]
 
     from sportsgpt.tools.analysis import Analysis
 
@@ -350,14 +351,14 @@ def _run_ray(tasks: list[Task], workers: int, address: str | None) -> Iterator[F
     try:
         import ray
     except ImportError:
-        raise BatchInputError("--engine ray needs Ray: pip install 'sportsgpt[engine]' "
-                              "(or pip install ray)") from None
+        raise MissingDependencyError("ray", None, "--engine ray (pip install ray; the "
+                                     "project's chosen engine is dask)") from None
     started = not ray.is_initialized()
     if started:
         if address:
-            ray.init(address=address, logging_level="ERROR", log_to_driver=False)
+            ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False)
         else:
-            ray.init(num_cpus=workers, include_dashboard=False, logging_level="ERROR",
+            ray.init(num_cpus=workers, include_dashboard=False, logging_level=logging.ERROR,
                      log_to_driver=False)
     try:
         remote = ray.remote(num_cpus=1, max_retries=0)(analyze_item)
@@ -374,22 +375,21 @@ def _run_dask(tasks: list[Task], workers: int, address: str | None) -> Iterator[
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:
-        raise BatchInputError("--engine dask needs Dask: pip install 'dask[distributed]'") \
-            from None
+        raise MissingDependencyError("distributed", "engine", "--engine dask") from None
     cluster = None
     if address:
-        client = Client(address)
+        client = Client(address)  # type: ignore[no-untyped-call]
     else:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
-        client = Client(cluster)
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster)  # type: ignore[no-untyped-call]
     try:
         client.run(warm_process)
         futures = [client.submit(analyze_item, i, item, pure=False) for i, item in tasks]
-        for fut in as_completed(futures):
+        for fut in as_completed(futures):  # type: ignore[no-untyped-call]
             yield fut.result()
     finally:
-        client.close()
+        client.close()  # type: ignore[no-untyped-call]
         if cluster is not None:
             cluster.close()
 
@@ -415,7 +415,7 @@ def run_engine(tasks: list[Task], engine: str = "local", workers: int = 1,
 
 
 # ====================================================================== parts, journal, table
-def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+def _atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     write(tmp)
     os.replace(tmp, path)
@@ -464,7 +464,10 @@ class Journal:
 
 def rows_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """The table of the documented schema: fixed columns, then metric columns by id."""
-    import pandas as pd
+    try:
+        import pandas as pd
+    except ImportError:
+        raise MissingDependencyError("pandas", "engine", "sportsgpt batch") from None
 
     frame = pd.DataFrame.from_records(rows)
     fixed = [*FILE_COLUMNS, *REP_COLUMNS]
@@ -485,10 +488,10 @@ def write_table(frame: pd.DataFrame, out: Path, fmt: TableFormat) -> None:
     """Write the table atomically (Parquet through pyarrow, or CSV)."""
     if fmt == "parquet":
         try:
-            import pyarrow  # noqa: F401
+            import pyarrow  # type: ignore[import-untyped]  # noqa: F401
         except ImportError:
-            raise BatchInputError("Parquet output needs pyarrow: pip install pyarrow "
-                                  "(or use --format csv)") from None
+            raise MissingDependencyError("pyarrow", "engine", "Parquet output (or use "
+                                         "--format csv)") from None
         _atomic_write(out, lambda p: frame.to_parquet(p, engine="pyarrow", index=False))
     elif fmt == "csv":
         _atomic_write(out, lambda p: frame.to_csv(p, index=False))
