@@ -26,9 +26,12 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 pytest.importorskip("langgraph", reason="the coach graph needs langgraph (extra agents)")
 
 QUESTION = "what's wrong with my jump?"
-TRANSFORMERS_BOUND_S = 180.0
-OPENAI_BOUND_S = 240.0
-"""Whole answer, model calls included: a hang or a runaway generation fails the test."""
+TRANSFORMERS_BOUND_S = 420.0
+OPENAI_BOUND_S = 420.0
+"""Whole answer, model calls included: a hang or a runaway generation fails the test.
+
+Generous: on a shared 2-core machine the tiny Qwen3 answer took 26 s alone and 242 s
+under load (three calls of up to 512 new tokens on a ~7k-token prompt)."""
 
 
 @pytest.fixture(scope="module")
