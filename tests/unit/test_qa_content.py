@@ -28,7 +28,7 @@ GENERAL = "general"
 """Pseudo-movement of QA pairs and questions about no one movement."""
 MOVEMENTS = frozenset({*movement_ids(), GENERAL})
 ALL_FAULTS = all_fault_ids()
-ID_PATTERN = re.compile(r"^qa-(cmj|slj|sq|gen)-\d{4}$")
+ID_PATTERN = re.compile(r"^qa-(cmj|slj|sq|dj|gen)-\d{4}$")
 LABEL_ID_PATTERN = re.compile(r"^kbq-\d{4}$")
 SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"(])")
 VALGUS_WORDS = re.compile(r"valgus|cav(e|es|ing) in|knees? (go|going|buckl\w*|collaps\w*) in",
