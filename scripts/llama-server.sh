@@ -14,7 +14,8 @@
 #   SPORTSGPT_LLAMA_DIR        state folder (pid, url, log); default
 #                              ${TMPDIR:-/tmp}/sportsgpt-llama-server-$UID. One server per folder.
 #   SPORTSGPT_LLAMA_PORT       port; default: a free port picked at start
-#   SPORTSGPT_LLAMA_CTX        context tokens; default 4096
+#   SPORTSGPT_LLAMA_CTX        context tokens; default 8192 (SmolLM2's trained context; the
+#                              coach's tool prompt alone is over 4096)
 #   SPORTSGPT_LLAMA_THREADS    CPU threads; default 2
 #   SPORTSGPT_LLAMA_TIMEOUT    seconds to wait for the server to answer; default 90
 #   PYTHON                     interpreter with sportsgpt[llm-test]; default .venv/bin/python
@@ -25,7 +26,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PY="${PYTHON:-$ROOT/.venv/bin/python}"
 STATE="${SPORTSGPT_LLAMA_DIR:-${TMPDIR:-/tmp}/sportsgpt-llama-server-$(id -u)}"
-CTX="${SPORTSGPT_LLAMA_CTX:-4096}"
+CTX="${SPORTSGPT_LLAMA_CTX:-8192}"
 THREADS="${SPORTSGPT_LLAMA_THREADS:-2}"
 START_TIMEOUT="${SPORTSGPT_LLAMA_TIMEOUT:-90}"
 ALIAS="smollm2"

@@ -94,13 +94,16 @@ def build_tiny_qwen(out: Path) -> Path:
         if f.is_file():
             shutil.copy(f, out / f.name)
     tokenizer = transformers.AutoTokenizer.from_pretrained(out, local_files_only=True)
+    pad_id = tokenizer.convert_tokens_to_ids("<|endoftext|>")
+    if not isinstance(pad_id, int):
+        raise TinyModelError(f"the Qwen3 tokenizer in {source} has no single <|endoftext|> id")
     config = transformers.Qwen3Config(
         vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
         num_attention_heads=4, num_key_value_heads=2, head_dim=16,
         max_position_embeddings=2048,
         tie_word_embeddings=False,  # tied, a random model only repeats the last token
         eos_token_id=tokenizer.convert_tokens_to_ids("<|im_end|>"),
-        pad_token_id=tokenizer.convert_tokens_to_ids("<|endoftext|>"))
+        pad_token_id=pad_id)
     torch.manual_seed(SEED)
     transformers.Qwen3ForCausalLM(config).save_pretrained(out)
     (out / PLUMBING_README).write_text(_README_TEXT.format(seed=SEED), encoding="utf-8")
