@@ -197,9 +197,9 @@ def projection(runs: dict[tuple[str, int], tuple[float, Any]], n: int) -> list[s
         hours = core_hours / cores
         where = "this machine" if cores == 2 else f"{cores // 16} x 16-core machines"
         lines.append(f"- {cores} cores ({where}): "
-                     f"about {hours:.1f} h of analysis, plus per-process warm-up "
-                     "(a few seconds, once per worker) and the engine's per-task overhead "
-                     "(milliseconds, below 1% of a task).")
+                     f"about {hours:.1f} h ({60 * hours:.0f} min) of analysis, plus "
+                     "per-process warm-up (a few seconds, once per worker) and the "
+                     "engine's per-task overhead (milliseconds, below 1% of a task).")
     lines += ["",
               "Assumptions: per-recording cost as measured here (longer recordings cost "
               "roughly in proportion to their frames for preparation and to frames x "
