@@ -291,7 +291,8 @@ def render(args: argparse.Namespace, command: str, load: float, total: float, n_
         "",
         f"- Extraction on one 2-core machine, one process: {extract_hours:.2f} h "
         f"({extract_hours / 2:.2f} h with 2 worker processes if it scales).",
-        f"- Embedding on one 2-core machine (2 torch threads): {embed_hours:.1f} h "
+        "- Embedding on one idle 2-core machine (from the per-CPU-second rate): "
+        f"{embed_hours:.1f} h "
         f"({book_chunks / emb_chunks / 3600:.1f} h for the books, "
         f"{qa / emb_qa / 3600:.1f} h for the QA pairs).",
         f"- Store writes (embedded store, one writer): {store_hours:.2f} h.",
