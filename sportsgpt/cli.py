@@ -447,9 +447,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_reader_options(p)
     p.set_defaults(func=_cmd_chat)
 
+    from sportsgpt.batch import add_batch_parser
     from sportsgpt.evals.runner import add_eval_parser
     from sportsgpt.web import add_demo_parser
 
+    add_batch_parser(sub)
     add_eval_parser(sub)
     add_demo_parser(sub)
 
