@@ -3,7 +3,7 @@
 # Extra arguments go to pytest (e.g. scripts/test.sh -m "not integration").
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh dev,c3d,kb,agents,llm-test,web-test
+scripts/setup.sh dev,c3d,kb,agents,llm-test,web-test,engine,docs
 echo "== ruff"
 .venv/bin/ruff check .
 echo "== mypy"
