@@ -43,7 +43,7 @@ from sportsgpt.graph_kb.catalog import (
 )
 from sportsgpt.graph_kb.movements import flight_movements, movement_ids, movement_spec
 from sportsgpt.tools.events import MIN_FLIGHT_S, drop_jump_events, jump_events, squat_events
-from sportsgpt.tools.kismam.metrics import NotAssessableError, compute_metric
+from sportsgpt.tools.kismam.metrics import NotAssessableError, compute_metric, less_note
 from sportsgpt.tools.kismam.models import (
     AssessmentReport,
     Evidence,
@@ -552,7 +552,7 @@ def assess(motion: MotionSequence | AngleSequence | Prepared, movement: str, *,
     for i, rep in enumerate(reps, start=1):
         frames = rep.frames
         results = evaluate_metrics(catalog.metrics, prep, frames)
-        rnotes = [*prep.notes, *notes, *rep.notes]
+        rnotes = [*prep.notes, *notes, *rep.notes, *_catalog_notes(catalog, results)]
         timing = timebase_warnings(prep.kin, frames, movement_spec(movement).kind)
         if timing:
             rnotes += timing
@@ -572,6 +572,14 @@ def assess(motion: MotionSequence | AngleSequence | Prepared, movement: str, *,
                 else round(prep.angle_noise_deg, 3)),
             template_version=template.version, notes=rnotes))
     return out
+
+
+def _catalog_notes(catalog: MovementCatalog, results: Mapping[str, MetricResult]
+                   ) -> list[str]:
+    """Notes a catalog's metrics call for: the LESS items a partial LESS count leaves out."""
+    return [less_note() for m in catalog.metrics
+            if m.definition.computation == "less_error_count"
+            and results[m.id].value is not None]
 
 
 def flight_travel(prep: Prepared) -> float | None:

@@ -768,3 +768,114 @@ def drop_landing_time_asymmetry(kin: AngleSequence, motion: MotionSequence | Non
 METRIC_FUNCTIONS.update({fn.__name__: fn for fn in (
     trunk_flexion_at_initial_contact, ground_contact_time, rebound_jump_height,
     reactive_strength_index, drop_landing_time_asymmetry)})
+
+
+# --- drop jump: LESS error count and vertical load ------------------------------------------
+LESS_COUNTED: Final = (
+    "knee flexion at initial contact (error below 30 deg)",
+    "hip flexion at initial contact (error: hips not flexed, less flexed hip <= 0 deg)",
+    "trunk flexion at initial contact (error: trunk vertical or extended, <= 0 deg)",
+    "knee flexion displacement (error below 45 deg)",
+    "hip flexion at maximum knee flexion (error: no more than at initial contact)",
+    "trunk flexion at maximum knee flexion (error: no more than at initial contact)",
+)
+"""The LESS items :func:`less_error_count` scores (Padua et al. 2009), from sagittal angles.
+
+Thresholds in degrees are the LESS's own (30 deg, 45 deg); "flexed" / "more than at
+initial contact" are read literally (an angle above 0 deg / above its value at contact).
+"""
+
+LESS_NOT_ASSESSED: Final = (
+    "ankle plantar flexion at initial contact (toe-to-heel order needs toe and heel "
+    "markers seen at contact)",
+    "medial knee position at initial contact (front-view knee over midfoot; the knee "
+    "FPPA is reported instead)",
+    "lateral trunk flexion at initial contact",
+    "stance width, wide or narrow (front view, relative to the shoulders)",
+    "foot position, toes in or out",
+    "symmetric initial foot contact (reported as landing time asymmetry; the LESS gives no "
+    "millisecond threshold)",
+    "knee valgus displacement (the knee FPPA on landing is reported instead)",
+    "joint displacement, soft / average / stiff (a rater's judgement)",
+    "overall impression (a rater's judgement)",
+)
+"""LESS items the automatic count leaves out, named in the report notes."""
+
+
+def less_note() -> str:
+    """Report note: which LESS items the count covers and which it does not assess."""
+    return (f"LESS error count covers {len(LESS_COUNTED)} of the 17 LESS items (sagittal "
+            f"angles): {'; '.join(LESS_COUNTED)}. Not assessed: "
+            f"{'; '.join(LESS_NOT_ASSESSED)}. It is a partial count, not the rater's LESS "
+            "score.")
+
+
+def _max_knee_frame(kin: AngleSequence, keyframes: Mapping[str, int], fps: float) -> int:
+    """Frame of maximum knee flexion (mean of sides) in the landing window."""
+    lo, hi = _landing_window(keyframes, fps)
+    return window(bilateral(kin, "knee_flexion"), lo, hi, "max", "knee flexion")[1]
+
+
+def less_items(kin: AngleSequence, motion: MotionSequence | None,
+               keyframes: Mapping[str, int], fps: float) -> dict[str, bool]:
+    """Each item of :data:`LESS_COUNTED` -> whether it is an error (``True``).
+
+    Raises ``NotAssessableError`` naming the first item that cannot be scored.
+    """
+    ic = keyframe(keyframes, "landing")
+    try:
+        knee_ic = knee_flexion_at_initial_contact(kin, motion, keyframes, fps).value
+        hip_ic = hip_flexion_at_initial_contact(kin, motion, keyframes, fps).value
+        trunk = channel(kin, "trunk_inclination")
+        trunk_ic = value_at(trunk, ic, "trunk inclination")
+        displacement = knee_flexion_excursion_landing(kin, motion, keyframes, fps).value
+        peak = _max_knee_frame(kin, keyframes, fps)
+        hip = bilateral(kin, "hip_flexion")
+        hip_gain = value_at(hip, peak, "hip flexion") - value_at(hip, ic, "hip flexion")
+        trunk_gain = value_at(trunk, peak, "trunk inclination") - trunk_ic
+    except NotAssessableError as exc:
+        raise NotAssessableError(f"LESS items not assessable: {exc.reason}") from None
+    values = (knee_ic < 30.0, hip_ic <= 0.0, trunk_ic <= 0.0, displacement < 45.0,
+              hip_gain <= 0.0, trunk_gain <= 0.0)
+    return dict(zip(LESS_COUNTED, values, strict=True))
+
+
+def less_error_count(kin: AngleSequence, motion: MotionSequence | None,
+                     keyframes: Mapping[str, int], fps: float) -> Measurement:
+    """Drop jump: errors among the LESS items of :data:`LESS_COUNTED` (0-6), a partial LESS."""
+    items = less_items(kin, motion, keyframes, fps)
+    lo, hi = _landing_window(keyframes, fps)
+    base = "landing_bottom" if "landing_bottom" in keyframes else "landing"
+    return over_window(float(sum(items.values())), None, "landing",
+                       f"{base} + {_seconds(LANDING_WINDOW_AFTER_BOTTOM_S)}", lo, hi,
+                       kin.n_frames)
+
+
+FORCE_CHANNELS: Final = ("vertical_force_left", "vertical_force_right")
+"""Per-foot vertical ground reaction force channels (N) a recording may carry."""
+
+
+def vertical_load_asymmetry(kin: AngleSequence, motion: MotionSequence | None,
+                            keyframes: Mapping[str, int], fps: float) -> Measurement:
+    """Drop jump: left-right difference of peak vertical force on landing, % of the larger.
+
+    Needs a force plate under each foot (:data:`FORCE_CHANNELS`); video and markers carry
+    no forces, so without them the metric is not assessable and says why.
+    """
+    missing = [c for c in FORCE_CHANNELS if not kin.has(c)]
+    if missing:
+        raise NotAssessableError("no force data given (vertical load asymmetry needs a force "
+                                 "plate under each foot: channels " + ", ".join(missing) + ")")
+    lo, hi = _landing_window(keyframes, fps)
+    left, fl = window(kin.channel("vertical_force_left"), lo, hi, "max", "left vertical force")
+    right, fr = window(kin.channel("vertical_force_right"), lo, hi, "max",
+                       "right vertical force")
+    top = max(left, right)
+    if not top > 0:
+        raise NotAssessableError("no vertical force in the landing window")
+    return _in_landing_window(kin, 100.0 * abs(left - right) / top, fl if left >= right else fr,
+                              keyframes, fps)
+
+
+METRIC_FUNCTIONS.update({fn.__name__: fn for fn in (less_error_count,
+                                                    vertical_load_asymmetry)})
