@@ -428,7 +428,8 @@ def kb_stats(ctx: SportsGPT) -> dict[str, int]:
 
 
 def kb_search(ctx: SportsGPT, query: str, *, k: int = 5, movement: str | None = None,
-              fault: str | None = None, tier: Literal["curated", "ingested"] | None = None,
+              fault: str | None = None,
+              tier: Literal["curated", "ingested", "document"] | None = None,
               reranker: str | Path | None = None) -> list[QAHit]:
     """Hybrid BM25 + dense search over the QA pairs, with sources (arguments validated)."""
     from sportsgpt.graph_kb.retrieval import CrossEncoderReranker

@@ -173,6 +173,11 @@ def _cmd_kb(args: argparse.Namespace) -> int:
             data = api.kb_ingest(ctx, args.path, batch_size=args.batch_size,
                                  progress=not args.no_progress,
                                  restart=args.restart).model_dump(mode="json")
+        elif args.kb_command == "add-docs":
+            data = api.kb_add_docs(ctx, args.folder, batch_size=args.batch_size,
+                                   workers=args.workers, max_chars=args.max_chars,
+                                   restart=args.restart,
+                                   progress=not args.no_progress).model_dump(mode="json")
         elif args.kb_command == "stats":
             data = api.kb_stats(ctx)
         else:
@@ -404,6 +409,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--restart", action="store_true", help="ignore a saved checkpoint")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_kb)
+    from sportsgpt.graph_kb.documents import add_docs_parser
+
+    add_docs_parser(kb).set_defaults(func=_cmd_kb)
     p = kb.add_parser("stats", help="counts of nodes, relations and QA pairs")
     p.set_defaults(func=_cmd_kb)
     p = kb.add_parser("search", help="hybrid search over the QA pairs, with sources")
@@ -411,7 +419,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=int, default=5)
     p.add_argument("--movement", help="only answers about this movement id")
     p.add_argument("--fault", help="only answers about this fault id")
-    p.add_argument("--tier", choices=("curated", "ingested"))
+    p.add_argument("--tier", choices=("curated", "ingested", "document"))
     p.add_argument("--model")
     p.add_argument("--reranker", help="cross-encoder model path (optional re-ranking)")
     p.add_argument("--format", choices=("text", "json"), default="text")
