@@ -41,3 +41,14 @@ def test_phone_keypoints_give_every_keyframe(dj_dir: Path) -> None:
     assert list(ev.frames) == ["box_departure", "landing", "landing_bottom", "takeoff",
                                "apex", "second_landing"]
     assert 0.2 < (ev.frames["takeoff"] - ev.frames["landing"]) / ev.fps < 1.0
+
+
+@pytest.mark.parametrize("recording", ["markers/DJ1.trc", "markers/DJ2.trc", "markers/DJ3.trc",
+                                       "video-keypoints/drop_vertical_jump.trc"],
+                         ids=["DJ1", "DJ2", "DJ3", "phone"])
+def test_auto_chooses_the_drop_jump(dj_dir: Path, recording: str) -> None:
+    from sportsgpt.tools.kismam.assess import choose_movement
+
+    best, confidence, ratios = choose_movement(read_motion(dj_dir / recording))
+    assert best == "drop_jump", ratios
+    assert ratios["drop_jump"] < 1.0 and confidence > 0.0, ratios

@@ -852,7 +852,8 @@ def less_error_count(kin: AngleSequence, motion: MotionSequence | None,
 
 
 FORCE_CHANNELS: Final = ("vertical_force_left", "vertical_force_right")
-"""Per-foot vertical ground reaction force channels (N) a recording may carry."""
+"""Per-foot vertical ground reaction force channels a recording may carry (any one unit:
+newtons or body weights; the asymmetry is a ratio)."""
 
 
 def vertical_load_asymmetry(kin: AngleSequence, motion: MotionSequence | None,
