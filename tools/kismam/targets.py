@@ -88,7 +88,7 @@ def athlete_of(name: str) -> str:
     return f"cmu {m.group(1).split('_')[0]}"
 
 
-def load_expert(name: str) -> MotionSequence:
+def load_expert(name: str) -> MotionSequence | AngleSequence:
     """Load an expert recording named as in a catalog (``16_01``, ``m01_s03_e07``)."""
     sq = UI_PRMD_NAME.match(name)
     if sq is not None:
