@@ -41,7 +41,6 @@ import numpy as np
 from pydantic import BaseModel, model_validator
 
 from sportsgpt.core.errors import MissingJointError, MotionDataError
-from sportsgpt.tools.contact import floor_airborne
 from sportsgpt.tools.events import (
     MIN_FLIGHT_S,
     ONSET_SPEED_MPS,
@@ -210,7 +209,7 @@ def _crossings(x: FloatArray, level: float, lo: int, hi: int, rising: bool) -> l
 
 def _airborne(kin: AngleSequence) -> FloatArray | None:
     """Both feet off the ground by the event rules' own definition (None without contact)."""
-    if not kin.has("foot_contact_left", "foot_contact_right") and floor_airborne(kin) is None:
+    if not kin.has("foot_contact_left", "foot_contact_right"):
         return None
     return airborne(kin)
 
