@@ -17,10 +17,9 @@ Bounds, with their reasoning:
   flight-time height by ``g t dt / 4`` (about 1 cm at 120 Hz). They are flagged when
   the flight-time height is outside :data:`HEIGHT_RATIO` (1/2 to 2) times the pelvis rise
   *and* differs by more than :data:`HEIGHT_ABS_TOL_M` (0.10 m), so small hops with
-  cm-level noise are not. Measured on CMU jumps 16_01 and 16_03 (true 120 Hz, flight
-  events from foot height over the floor): ratio 0.90 and 0.89; read at 60 fps (k = 2):
-  3.37 and 3.23, flagged, estimated factor sqrt(ratio) 1.8; at 30 fps (k = 4): 9.7 and
-  8.2 (factor 3.1 and 2.9). A factor below about 1.5 can pass this check.
+  cm-level noise are not. Measured on CMU jumps 16_01 and 16_03 (true 120 Hz): ratio
+  0.71 and 0.82; read at 60 fps (k = 2): 2.05 and 2.62, flagged; at 30 fps (k = 4):
+  5.6 and 8.0. A factor below about 1.6 can pass this check.
 * **Flight time** (jumps): at most :data:`MAX_FLIGHT_S` = 1.2 s, which by
   ``h = g t² / 8`` is a 1.77 m rise of the centre of mass, beyond any human standing
   jump (elite standing vertical jumps rise about 0.7-0.9 m: 0.76-0.86 s of flight).
