@@ -54,7 +54,7 @@ def test_unused_variable_fails() -> None:
 
 
 def test_unknown_prompt_fails() -> None:
-    with pytest.raises(PromptError, match="unknown prompt 'nope'; known prompts: .*coach_system"):
+    with pytest.raises(PromptError, match=r"unknown prompt 'nope'; known prompts: .*coach_system"):
         render("nope")
 
 
