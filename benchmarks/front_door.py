@@ -32,6 +32,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+WARM_QUERIES = ("how deep should I dip before a jump?", "my knees cave in when I squat",
+                "what is a good arm swing?", "how do I land more softly?")
+
+
 def _subprocess_median(cmd: list[str], repeat: int, env: dict[str, str]) -> float:
     times = []
     for _ in range(repeat):
@@ -109,7 +113,8 @@ def kb_rows(repeat: int) -> list[tuple[str, float, str]]:
         with api.SportsGPT(settings, progress=None) as ctx:
             hits = api.kb_search(ctx, query)
             cold = time.perf_counter() - t
-            warm = _median(lambda: api.kb_search(ctx, query), repeat)
+            queries = iter([f"{q} (variant {i})" for i in range(repeat) for q in WARM_QUERIES])
+            warm = _median(lambda: api.kb_search(ctx, next(queries)), repeat)
             n = ctx.store.stats().get("qa_pairs", 0)
         t = time.perf_counter()
         with api.SportsGPT(settings, progress=None) as ctx:
@@ -118,8 +123,10 @@ def kb_rows(repeat: int) -> list[tuple[str, float, str]]:
     top = hits[0].qa.id if hits else "none"
     return [("kb search, first use (model load + build of the store)", cold,
              f"{n} QA pairs; top hit {top}"),
-            ("kb search, new process-like context on a built store (model load)", reopen, ""),
-            ("kb search, warm (model loaded once)", warm, "target < 0.1 s")]
+            ("kb search, a second context on the built store (imports done, model loaded "
+             "from disk)", reopen, ""),
+            ("kb search, warm (model loaded once; a new query each time, so the query "
+             "is embedded)", warm, "target < 0.1 s")]
 
 
 def main() -> None:
@@ -135,6 +142,10 @@ def main() -> None:
              f"{platform.python_version()}; medians.", "",
              "| what | seconds | note |", "|---|---:|---|"]
     lines += [f"| {label} | {t:.3f} | {note} |" for label, t, note in rows]
+    lines += ["", "Before the prepare-once change (commit e2a8b1c), `analyze` preprocessed every "
+              "recording twice (`api.analyze_file` and `assess` each ran it), counted the same "
+              "way: 2 passes, 0.113 s named and 0.194 s auto on 16_01 (measured on a loaded "
+              "machine, so compare the pass counts, not the seconds)."]
     text = "\n".join(lines) + "\n"
     args.out.write_text(text)
     print(text)
