@@ -158,13 +158,22 @@ WINDOW_NOUNS = {
 _OFFSET = re.compile(r"^(?P<base>.+?)\s*(?P<sign>[+-])\s*(?P<s>[\d.]+)\s*s$")
 
 
+def _offset_words(seconds: float, sign: str, base: str) -> str:
+    """A window offset in words, so no timing number reads like a measurement."""
+    side = "before" if sign == "-" else "after"
+    if seconds <= 0.25:
+        return f"just {side} {base}"
+    if abs(seconds - 1.0) < 1e-9:
+        return f"the second {side} {base}"
+    return f"shortly {side} {base}"
+
+
 def _noun(end: str) -> str:
     m = _OFFSET.match(end)
     if m is None:
         return WINDOW_NOUNS.get(end, end.replace("_", " "))
     base = WINDOW_NOUNS.get(m["base"], m["base"].replace("_", " "))
-    seconds = f"{float(m['s']):g} s"
-    return f"{seconds} {'before' if m['sign'] == '-' else 'after'} {base}"
+    return _offset_words(float(m["s"]), m["sign"], base)
 
 
 def _when(keyframe: str | None, window: Sequence[str] | None = None) -> str:
@@ -175,7 +184,8 @@ def _when(keyframe: str | None, window: Sequence[str] | None = None) -> str:
         start, end = window
         m = _OFFSET.match(start)
         if m is not None and m["sign"] == "-" and m["base"] == end:
-            return f"in the {float(m['s']):g} s before {_noun(end)}"
+            words = _offset_words(float(m["s"]), "-", _noun(end))
+            return words if words.startswith("just") else f"in {words}"
         return f"from {_noun(start)} to {_noun(end)}"
     return "during the movement"
 
