@@ -37,7 +37,7 @@ from typing import Final
 import numpy as np
 
 from sportsgpt.core.errors import MotionDataError
-from sportsgpt.tools.kinematics import savgol_derivative
+from sportsgpt.tools.derivatives import savgol_derivative
 from sportsgpt.tools.motion import AngleSequence, FloatArray
 
 FLOOR_LEVEL_M: Final = 0.015

@@ -44,7 +44,7 @@ from pydantic import BaseModel
 
 from sportsgpt.core.errors import MotionDataError
 from sportsgpt.tools.contact import floor_airborne
-from sportsgpt.tools.kinematics import savgol_derivative
+from sportsgpt.tools.derivatives import savgol_derivative
 from sportsgpt.tools.motion import AngleSequence, FloatArray
 
 MIN_FLIGHT_S: Final = 0.08

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from sportsgpt.graph_kb.movements import movement_spec
-from sportsgpt.tools.kinematics import savgol_derivative, savgol_derivative_columns
+from sportsgpt.tools.derivatives import savgol_derivative, savgol_derivative_columns
 from sportsgpt.tools.motiondtw.features import (
     column_weights,
     normalise_features,

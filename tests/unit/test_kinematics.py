@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from sportsgpt.core.errors import MissingJointError, MotionDataError
+from sportsgpt.tools.derivatives import savgol_derivative
 from sportsgpt.tools.kinematics import (
     ANGLE_CHANNELS,
     SIGNAL_CHANNELS,
@@ -15,7 +16,6 @@ from sportsgpt.tools.kinematics import (
     kinematic_signals,
     require_channels,
     sagittal_facing,
-    savgol_derivative,
     unwrap_deg,
 )
 from sportsgpt.tools.motion import AngleSequence, MotionSequence

@@ -31,8 +31,8 @@ from typing import Final
 import numpy as np
 
 from sportsgpt.core.errors import SportsGPTError
+from sportsgpt.tools.derivatives import savgol_derivative
 from sportsgpt.tools.events import DJ_CONTACT_HEIGHT_M, G
-from sportsgpt.tools.kinematics import savgol_derivative
 from sportsgpt.tools.motion import AngleSequence, FloatArray, MotionSequence
 from sportsgpt.tools.preprocess import leg_length
 

@@ -5,7 +5,7 @@ pelvis height), the feature of frame ``t`` is::
 
     F_t = [θ_t, α·θ'_t, β·θ''_t]          (3C values)
 
-with derivatives per second (Savitzky–Golay, :func:`~sportsgpt.tools.kinematics.savgol_derivative`).
+with derivatives per second (Savitzky–Golay, :func:`~sportsgpt.tools.derivatives.savgol_derivative`).
 Each of the 3C columns is then z-normalised with the *template's* mean and
 standard deviation, so a degree of knee flexion and a metre of pelvis height
 weigh the same, and every column is multiplied (inside the DTW cost) by the
@@ -62,11 +62,8 @@ import numpy as np
 
 from sportsgpt.core.errors import MissingJointError, MotionDataError
 from sportsgpt.graph_kb.movements import MovementSpec, movement_ids, movement_spec
-from sportsgpt.tools.kinematics import (
-    compute_kinematics,
-    savgol_derivative,
-    savgol_derivative_columns,
-)
+from sportsgpt.tools.derivatives import savgol_derivative, savgol_derivative_columns
+from sportsgpt.tools.kinematics import compute_kinematics
 from sportsgpt.tools.motion import AngleSequence, FloatArray, MotionSequence
 from sportsgpt.tools.preprocess import PreprocessConfig, preprocess
 
