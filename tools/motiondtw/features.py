@@ -5,7 +5,8 @@ pelvis height), the feature of frame ``t`` is::
 
     F_t = [θ_t, α·θ'_t, β·θ''_t]          (3C values)
 
-with derivatives per second (Savitzky–Golay, :func:`~sportsgpt.tools.derivatives.savgol_derivative`).
+with derivatives per second (Savitzky–Golay,
+:func:`~sportsgpt.tools.derivatives.savgol_derivative`).
 Each of the 3C columns is then z-normalised with the *template's* mean and
 standard deviation, so a degree of knee flexion and a metre of pelvis height
 weigh the same, and every column is multiplied (inside the DTW cost) by the
