@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ValidationError, field_validator
 
+from sportsgpt.core.engine import Outcome, map_unordered
 from sportsgpt.core.errors import MissingDependencyError, SportsGPTError
 
 if TYPE_CHECKING:
@@ -330,21 +331,30 @@ def analyze_item(index: int, item: BatchItem) -> FileResult:
 Task = tuple[int, BatchItem]
 
 
-def _run_serial(tasks: list[Task]) -> Iterator[FileResult]:
-    for i, item in tasks:
-        yield analyze_item(i, item)
+def _analyze_task(task: Task) -> FileResult:
+    """:func:`analyze_item` of one ``(index, item)`` task (the function the engine maps)."""
+    return analyze_item(*task)
 
 
-def _run_processes(tasks: list[Task], workers: int) -> Iterator[FileResult]:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+def _engine_failure(index: int, item: BatchItem, exc: Exception) -> FileResult:
+    """A task the engine could not run (a worker that died...): a failed row, like any other."""
+    return FileResult(index=index, key=item.key(), rows=[failure_row(item, exc)],
+                      elapsed_s=0.0, pid=os.getpid(), first_in_process=False)
 
-    mp = multiprocessing.get_context("spawn")  # no inherited threads or numba state
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp,
-                             initializer=warm_process) as pool:
-        futures = [pool.submit(analyze_item, i, item) for i, item in tasks]
-        for fut in as_completed(futures):
-            yield fut.result()
+
+def _run_seam(tasks: list[Task], engine: str, workers: int,
+              address: str | None) -> Iterator[FileResult]:
+    outcomes = map_unordered(_analyze_task, tasks, engine=engine, workers=workers,
+                             address=address, warm=warm_process)
+    return _file_results(outcomes)
+
+
+def _file_results(outcomes: Iterator[Outcome[Task, FileResult]]) -> Iterator[FileResult]:
+    for outcome in outcomes:
+        if outcome.error is not None:
+            yield _engine_failure(*outcome.item, outcome.error)
+        else:
+            yield outcome.unwrap()
 
 
 def _run_ray(tasks: list[Task], workers: int, address: str | None) -> Iterator[FileResult]:
@@ -371,46 +381,25 @@ def _run_ray(tasks: list[Task], workers: int, address: str | None) -> Iterator[F
             ray.shutdown()
 
 
-def _run_dask(tasks: list[Task], workers: int, address: str | None) -> Iterator[FileResult]:
-    try:
-        from dask.distributed import Client, LocalCluster, as_completed
-    except ImportError:
-        raise MissingDependencyError("distributed", "engine", "--engine dask") from None
-    cluster = None
-    if address:
-        client = Client(address)  # type: ignore[no-untyped-call]
-    else:
-        cluster = LocalCluster(  # type: ignore[no-untyped-call]
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
-        client = Client(cluster)  # type: ignore[no-untyped-call]
-    try:
-        client.run(warm_process)
-        futures = [client.submit(analyze_item, i, item, pure=False) for i, item in tasks]
-        for fut in as_completed(futures):  # type: ignore[no-untyped-call]
-            yield fut.result()
-    finally:
-        client.close()  # type: ignore[no-untyped-call]
-        if cluster is not None:
-            cluster.close()
-
-
 def run_engine(tasks: list[Task], engine: str = "local", workers: int = 1,
                address: str | None = None) -> Iterator[FileResult]:
     """Results of :func:`analyze_item` over ``tasks``, as they finish, on the chosen engine.
 
     ``local`` with one worker runs in this process; with more, in spawned processes.
     Ray and Dask start a local cluster of ``workers`` processes, or join ``address``.
+    Local and Dask go through :func:`sportsgpt.core.engine.map_unordered`; a task the
+    engine could not run (a worker that died) becomes that file's failed row.
     """
     if workers < 1:
         raise BatchInputError(f"--workers {workers}: give at least 1")
     if engine == "local":
         if address:
             raise BatchInputError(f"--address {address} needs --engine ray or dask")
-        return _run_serial(tasks) if workers == 1 else _run_processes(tasks, workers)
+        return _run_seam(tasks, engine, workers, None)
     if engine == "ray":
         return _run_ray(tasks, workers, address)
     if engine == "dask":
-        return _run_dask(tasks, workers, address)
+        return _run_seam(tasks, engine, workers, address)
     raise BatchInputError(f"unknown engine {engine!r}; engines: {', '.join(ENGINES)}")
 
 
