@@ -41,26 +41,49 @@ rerun skips them, and passages of an interrupted file already in the store
 are not embedded again. A file that cannot be read is recorded with its error
 and never stops the run.
 
-Parallelism: with ``workers > 1`` files are extracted and split in that many
-local worker processes while the calling process embeds and writes batches.
+Parallelism (:func:`sportsgpt.core.engine.map_unordered`): with ``engine="local"``
+and ``workers=1`` everything runs in the calling process, which embeds with the
+caller's embedder (and its embedding cache). Otherwise each task extracts, splits
+*and embeds* one file in a worker process: a local process pool (``workers > 1``), a
+local Dask cluster of ``workers`` processes (``engine="dask"``), or a running Dask
+cluster (``address``; its workers must see the same files and have the same model).
+A worker builds its embedder once per process from a picklable
+:class:`EmbedderSpec` (a sentence-transformers model name or path, loaded offline,
+or the hashing test embedder) derived from the caller's embedder. The calling
+process takes the results in file order (so passages, their first-seen citation and
+the resume record are the same on every engine), deduplicates, writes batches to
+the store (embedded or Neo4j) and records finished files. On the workers, passages
+of a file interrupted in an earlier run are embedded again but not written twice.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, Field
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
 
+from sportsgpt.core.engine import ENGINES, Outcome, check_engine, map_unordered
 from sportsgpt.core.errors import MissingDependencyError, SportsGPTError
 from sportsgpt.graph_kb.common import SOURCE_LABEL
-from sportsgpt.graph_kb.embeddings import Embedder, qa_text
+from sportsgpt.graph_kb.embeddings import (
+    DEFAULT_MODEL_ID,
+    CachedEmbedder,
+    Embedder,
+    EmbeddingError,
+    FloatMatrix,
+    HashingEmbedder,
+    SentenceTransformerEmbedder,
+    cache_key,
+    qa_text,
+)
 from sportsgpt.graph_kb.types import KnowledgeStore, Node, QAPair, Source
 
 if TYPE_CHECKING:
@@ -155,13 +178,22 @@ class DocChunk(BaseModel):
 
 
 class FileResult(BaseModel):
-    """What extraction made of one file: its chunks, or the error that stopped it."""
+    """What extraction made of one file: its chunks, or the error that stopped it.
+
+    When a worker embedded the chunks, ``vectors`` holds one unit float32 row per chunk
+    (in order) and ``model_id`` the worker's model.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
 
     file: str
     sha256: str
     chunks: list[DocChunk] = Field(default_factory=list)
     short_dropped: int = 0
     error: str | None = None
+    vectors: np.ndarray | None = None
+    model_id: str | None = None
+    embed_seconds: float = 0.0
 
 
 class FailedFile(BaseModel):
@@ -184,8 +216,12 @@ class DocsReport(BaseModel):
     already_stored: int = Field(0, description="same text already in the store")
     stored: int = 0
     sources: int = Field(0, description="page or section sources written")
-    extract_seconds: float = 0.0
-    embed_seconds: float = 0.0
+    engine: str = "local"
+    workers: int = 1
+    extract_seconds: float = Field(0.0, description="waiting for files from the engine "
+                                   "(extraction; with worker embedding, embedding too)")
+    embed_seconds: float = Field(0.0, description="embedding in the calling process")
+    worker_embed_seconds: float = Field(0.0, description="embedding on workers, summed")
     store_seconds: float = 0.0
     seconds: float = 0.0
 
@@ -516,8 +552,100 @@ def process_file(path: Path, relative: str, max_chars: int = MAX_CHARS,
     return FileResult(file=relative, sha256=sha, chunks=chunks, short_dropped=dropped)
 
 
-def _process(job: tuple[Path, str, int, int, int]) -> FileResult:
-    return process_file(*job)
+class EmbedderSpec(BaseModel):
+    """How a worker process builds its embedder: picklable, and never a download.
+
+    ``kind="sentence-transformers"``: ``model`` is a model folder or a name already in
+    the local Hugging Face cache (None: the packaged all-MiniLM-L6-v2), loaded with
+    ``local_files_only``. ``kind="hashing"``: the deterministic test embedder of
+    ``dim`` dimensions. ``torch_threads`` caps torch's threads in the worker.
+    """
+
+    kind: Literal["sentence-transformers", "hashing"]
+    model: str | None = None
+    dim: int | None = None
+    device: str = "cpu"
+    batch_size: int = Field(64, ge=1)
+    torch_threads: int | None = Field(None, ge=1)
+
+    def build(self) -> Embedder:
+        """The embedder this spec names (loaded offline).
+
+        Raises:
+            EmbeddingError: a hashing spec without ``dim``, or a model not available locally.
+            MissingDependencyError: sentence-transformers is not installed.
+        """
+        if self.kind == "hashing":
+            if self.dim is None:
+                raise EmbeddingError("a hashing embedder spec needs dim")
+            return HashingEmbedder(self.dim)
+        if self.torch_threads is not None:
+            import torch
+
+            torch.set_num_threads(self.torch_threads)
+        return SentenceTransformerEmbedder(self.model, device=self.device,
+                                           batch_size=self.batch_size)
+
+
+def worker_spec(embedder: Embedder, *, batch_size: int = 64,
+                  torch_threads: int | None = None) -> EmbedderSpec:
+    """The spec that rebuilds ``embedder`` (a cached one: its wrapped model) in a worker.
+
+    Raises:
+        DocumentError: an embedder of another type (pass an :class:`EmbedderSpec`).
+    """
+    inner = embedder.inner if isinstance(embedder, CachedEmbedder) else embedder
+    if isinstance(inner, HashingEmbedder):
+        return EmbedderSpec(kind="hashing", dim=inner.dim)
+    if isinstance(inner, SentenceTransformerEmbedder):
+        model_id = inner.model_id
+        model = None if model_id == DEFAULT_MODEL_ID else model_id.removeprefix("path:")
+        return EmbedderSpec(kind="sentence-transformers", model=model, batch_size=batch_size,
+                            torch_threads=torch_threads)
+    raise DocumentError(f"the embedder {type(inner).__name__} ({inner.model_id}) cannot be "
+                        "rebuilt in a worker process; give embedder_spec, or run with "
+                        "engine 'local' and workers=1")
+
+
+class DocJob(BaseModel):
+    """One file for a worker: where it is, how to split it, and how to embed it (or not)."""
+
+    path: str
+    relative: str
+    max_chars: int = MAX_CHARS
+    overlap: int = OVERLAP
+    min_chars: int = MIN_CHARS
+    embed: EmbedderSpec | None = Field(None, description="None: the caller embeds")
+
+
+_WORKER_EMBEDDERS: dict[str, Embedder] = {}
+"""Embedders built in this process, by spec (each worker loads its model once)."""
+
+
+def worker_embedder(spec: EmbedderSpec) -> Embedder:
+    """The embedder of ``spec``, built once per process."""
+    key = spec.model_dump_json()
+    if key not in _WORKER_EMBEDDERS:
+        _WORKER_EMBEDDERS[key] = spec.build()
+    return _WORKER_EMBEDDERS[key]
+
+
+def process_job(job: DocJob) -> FileResult:
+    """The task an engine runs: extract and split one file, and embed it if the job says so.
+
+    Raises:
+        MissingDependencyError, EmbeddingError: a missing library or model (not a
+            problem of this file; the caller stops).
+    """
+    result = process_file(Path(job.path), job.relative, job.max_chars, job.overlap,
+                          job.min_chars)
+    if job.embed is None or result.error is not None or not result.chunks:
+        return result
+    embedder = worker_embedder(job.embed)
+    started = time.perf_counter()
+    vectors = embedder.embed([qa_text(c.heading(), c.text) for c in result.chunks])
+    return result.model_copy(update={"vectors": vectors, "model_id": embedder.model_id,
+                                     "embed_seconds": time.perf_counter() - started})
 
 
 def find_documents(folder: Path) -> list[tuple[Path, str]]:
@@ -562,12 +690,18 @@ class _Done:
 
 
 def write_chunks(store: KnowledgeStore, embedder: Embedder, chunks: list[DocChunk],
-                 report: DocsReport) -> None:
-    """Write one batch: its page/section sources, then the passages with their vectors."""
+                 report: DocsReport, vectors: FloatMatrix | None = None) -> None:
+    """Write one batch: its page/section sources, then the passages with their vectors.
+
+    ``vectors`` (one row per chunk) were made by a worker with ``embedder``'s model;
+    without them ``embedder`` embeds the passages not yet stored. Worker vectors are
+    also put in ``embedder``'s cache when it has one.
+    """
     if not chunks:
         return
     existing = {p.id for p in store.get_qa([c.id for c in chunks])}
-    fresh = [c for c in chunks if c.id not in existing]
+    keep = [i for i, c in enumerate(chunks) if c.id not in existing]
+    fresh = [chunks[i] for i in keep]
     report.already_stored += len(chunks) - len(fresh)
     if not fresh:
         return
@@ -577,32 +711,51 @@ def write_chunks(store: KnowledgeStore, embedder: Embedder, chunks: list[DocChun
                              props=s.model_dump(mode="json", exclude={"id"}, exclude_none=True))
                         for s in sources.values()], [])
     report.store_seconds += time.perf_counter() - started
-    started = time.perf_counter()
     pairs = [c.to_qa() for c in fresh]
-    vectors = embedder.embed([qa_text(p.question, p.answer) for p in pairs])
-    report.embed_seconds += time.perf_counter() - started
+    texts = [qa_text(p.question, p.answer) for p in pairs]
+    if vectors is None:
+        started = time.perf_counter()
+        fresh_vectors = embedder.embed(texts)
+        report.embed_seconds += time.perf_counter() - started
+    else:
+        fresh_vectors = np.ascontiguousarray(vectors[keep], dtype=np.float32)
+        if isinstance(embedder, CachedEmbedder):
+            embedder.cache.put_many([(cache_key(embedder.model_id, t), v)
+                                     for t, v in zip(texts, fresh_vectors, strict=True)])
     started = time.perf_counter()
-    store.upsert_qa(pairs, vectors)
+    store.upsert_qa(pairs, fresh_vectors)
     report.store_seconds += time.perf_counter() - started
     report.stored += len(pairs)
     report.sources += len(sources)
 
 
-def _results(jobs: list[tuple[Path, str, int, int, int]], workers: int
-             ) -> Iterator[FileResult]:
-    if workers <= 1:
-        yield from (_process(job) for job in jobs)
-        return
-    import multiprocessing
+def _file_result(outcome: Outcome[DocJob, FileResult]) -> FileResult:
+    """The task's result; a missing library or model stops the run, other errors fail the file."""
+    if outcome.error is None:
+        return outcome.unwrap()
+    if isinstance(outcome.error, MissingDependencyError | EmbeddingError):
+        raise outcome.error
+    job = outcome.item
+    return FileResult(file=job.relative, sha256=file_sha256(Path(job.path)),
+                      error=f"{type(outcome.error).__name__}: {outcome.error}")
 
-    # spawned, not forked: the caller may hold torch's threads (the embedder)
-    with ProcessPoolExecutor(max_workers=workers,
-                             mp_context=multiprocessing.get_context("spawn")) as pool:
-        yield from pool.map(_process, jobs)
+
+def _check_vectors(result: FileResult, embedder: Embedder) -> None:
+    if result.vectors is None:
+        return
+    if result.model_id != embedder.model_id:
+        raise DocumentError(f"{result.file}: the worker embedded with {result.model_id!r}, "
+                            f"this store uses {embedder.model_id!r}; give the workers the "
+                            "same model")
+    if result.vectors.shape != (len(result.chunks), embedder.dim):
+        raise DocumentError(f"{result.file}: the worker returned vectors of shape "
+                            f"{result.vectors.shape}, expected ({len(result.chunks)}, "
+                            f"{embedder.dim})")
 
 
 def add_documents(store: KnowledgeStore, folder: Path, embedder: Embedder, *,
-                  batch_size: int = BATCH_SIZE, workers: int = 1,
+                  batch_size: int = BATCH_SIZE, workers: int = 1, engine: str = "local",
+                  address: str | None = None, embedder_spec: EmbedderSpec | None = None,
                   max_chars: int = MAX_CHARS, overlap: int = OVERLAP,
                   min_chars: int = MIN_CHARS, state_dir: Path | None = None,
                   restart: bool = False, progress: bool = False) -> DocsReport:
@@ -611,21 +764,30 @@ def add_documents(store: KnowledgeStore, folder: Path, embedder: Embedder, *,
     Args:
         store: any knowledge store (embedded or Neo4j).
         folder: a folder of ``.pdf``, ``.md``, ``.html`` and ``.txt`` files (recursively).
-        embedder: embeds each passage's heading and text.
-        batch_size: passages per embed-and-write batch.
-        workers: local processes extracting and splitting files (1: in this process).
+        embedder: embeds each passage's heading and text (in this process, or rebuilt
+            on each worker from its spec).
+        batch_size: passages per write batch (and per embedding batch).
+        workers: worker processes extracting, splitting and embedding files (local pool
+            or local Dask cluster; 1 with ``engine="local"``: all in this process).
+        engine: ``local`` or ``dask`` (:func:`sportsgpt.core.engine.map_unordered`).
+        address: a running Dask scheduler to use instead of a local cluster.
+        embedder_spec: how workers build the embedder (default: derived from
+            ``embedder`` by :func:`worker_spec`).
         max_chars: longest passage, in characters.
         overlap: characters of the previous passage repeated at the start of the next.
         min_chars: shorter passages are dropped (and counted).
         state_dir: where finished files are recorded (default:
             :func:`~sportsgpt.graph_kb.ingest.default_state_dir` of ``folder``).
         restart: forget finished files and read everything again (stored passages
-            are still not embedded twice).
+            are still not written twice).
         progress: show a tqdm progress bar (files) on stderr.
 
     Raises:
-        DocumentError: ``folder`` is not a folder, or a bad size option.
-        MissingDependencyError: a format's library is missing (``pip install 'sportsgpt[docs]'``).
+        DocumentError: ``folder`` is not a folder, a bad size option, an embedder that
+            cannot be rebuilt on a worker, or worker vectors of another model.
+        EngineError: an unknown engine, or an address with ``engine="local"``.
+        MissingDependencyError: a format's library is missing (``pip install 'sportsgpt[docs]'``),
+            or Dask for ``engine="dask"``.
     """
     from tqdm import tqdm
 
@@ -635,9 +797,16 @@ def add_documents(store: KnowledgeStore, folder: Path, embedder: Embedder, *,
     if batch_size < 1 or workers < 1 or min_chars < 0:
         raise DocumentError(f"need batch_size >= 1, workers >= 1, min_chars >= 0; got "
                             f"{batch_size}, {workers}, {min_chars}")
+    check_engine(engine, workers, address)
     split_text("check the options", max_chars, overlap)
+    in_process = engine == "local" and workers == 1
+    spec = None
+    if not in_process:
+        threads = None if address else max(1, (os.cpu_count() or 1) // workers)
+        spec = embedder_spec or worker_spec(embedder, batch_size=batch_size,
+                                            torch_threads=threads)
     started = time.perf_counter()
-    report = DocsReport(folder=str(folder))
+    report = DocsReport(folder=str(folder), engine=engine, workers=workers)
     files = find_documents(folder)
     report.files = len(files)
     done = _Done(state_dir or default_state_dir(store, folder), restart)
@@ -646,16 +815,25 @@ def add_documents(store: KnowledgeStore, folder: Path, embedder: Embedder, *,
         if (relative, file_sha256(path)) in done.done:
             report.files_done_before += 1
         else:
-            jobs.append((path, relative, max_chars, overlap, min_chars))
+            jobs.append(DocJob(path=str(path), relative=relative, max_chars=max_chars,
+                               overlap=overlap, min_chars=min_chars, embed=spec))
     seen: set[str] = set()
+    waiting: dict[int, FileResult] = {}  # finished out of order: stored in file order
+    next_index = 0
     with tqdm(total=len(jobs), unit="file", disable=not progress, desc="add-docs") as bar:
         extract_started = time.perf_counter()
-        for result in _results(jobs, workers):
+        outcomes = map_unordered(process_job, jobs, engine=engine, workers=workers,
+                                 address=address) if jobs else iter(())
+        for outcome in outcomes:
             report.extract_seconds += time.perf_counter() - extract_started
-            _store_file(store, embedder, result, seen, batch_size, report)
-            if result.error is None:
-                done.add(result)
-            bar.update(1)
+            waiting[outcome.index] = _file_result(outcome)
+            while next_index in waiting:
+                result = waiting.pop(next_index)
+                next_index += 1
+                _store_file(store, embedder, result, seen, batch_size, report)
+                if result.error is None:
+                    done.add(result)
+                bar.update(1)
             extract_started = time.perf_counter()
     report.seconds = time.perf_counter() - started
     return report
@@ -667,19 +845,27 @@ def _store_file(store: KnowledgeStore, embedder: Embedder, result: FileResult,
         if len(report.files_failed) < MAX_FAILURES_LISTED:
             report.files_failed.append(FailedFile(file=result.file, error=result.error))
         return
+    _check_vectors(result, embedder)
     report.chunks += len(result.chunks)
     report.short_dropped += result.short_dropped
+    report.worker_embed_seconds += result.embed_seconds
     batch: list[DocChunk] = []
-    for chunk in result.chunks:
+    rows: list[int] = []
+    for row, chunk in enumerate(result.chunks):
         if chunk.id in seen:
             report.duplicate_chunks += 1
             continue
         seen.add(chunk.id)
         batch.append(chunk)
+        rows.append(row)
         if len(batch) >= batch_size:
-            write_chunks(store, embedder, batch, report)
-            batch = []
-    write_chunks(store, embedder, batch, report)
+            write_chunks(store, embedder, batch, report, _rows(result.vectors, rows))
+            batch, rows = [], []
+    write_chunks(store, embedder, batch, report, _rows(result.vectors, rows))
+
+
+def _rows(vectors: FloatMatrix | None, rows: list[int]) -> FloatMatrix | None:
+    return None if vectors is None else vectors[rows]
 
 
 # -------------------------------------------------------------------------------- CLI
@@ -690,8 +876,13 @@ def add_docs_parser(kb_subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("folder", help="folder of .pdf, .md, .html and .txt files (recursive)")
     p.add_argument("--batch-size", type=int, default=BATCH_SIZE,
                    help="passages per embedding batch")
+    p.add_argument("--engine", choices=ENGINES, default="local",
+                   help="local processes (default), or a Dask cluster")
+    p.add_argument("--address", help="cluster address for --engine dask (default: start "
+                                     "a local cluster)")
     p.add_argument("--workers", type=int, default=1,
-                   help="local processes extracting text (default 1)")
+                   help="worker processes (local cluster); more than 1, or --engine dask: "
+                        "each worker extracts and embeds whole files")
     p.add_argument("--max-chars", type=int, default=MAX_CHARS, help="longest passage")
     p.add_argument("--restart", action="store_true",
                    help="read every file again, also those finished before")

@@ -592,6 +592,7 @@ def coach(ctx: SportsGPT, question: str, *, recordings: Sequence[str | Path] = (
 
 
 def kb_add_docs(ctx: SportsGPT, folder: str | Path, *, batch_size: int = 64, workers: int = 1,
+                engine: str = "local", address: str | None = None,
                 max_chars: int | None = None, restart: bool = False,
                 progress: bool = True) -> DocsReport:
     """Add a folder of PDF, Markdown, HTML and text documents to the store, cited by page.
@@ -600,9 +601,16 @@ def kb_add_docs(ctx: SportsGPT, folder: str | Path, *, batch_size: int = 64, wor
     section; search, ``search_knowledge`` and the coach find them beside the curated
     knowledge. Resumable (finished files are skipped) and deduplicated by content hash;
     a file that cannot be read is listed in the report's ``files_failed``.
+
+    With ``workers > 1`` or ``engine="dask"`` each worker process extracts, splits and
+    embeds whole files (the context's model, rebuilt offline once per worker); this
+    process writes them in file order. ``address``: a running Dask scheduler (its
+    workers must see ``folder`` and the model); without it a local cluster of
+    ``workers`` processes is started and closed.
     """
     from sportsgpt.graph_kb.documents import MAX_CHARS, add_documents
 
     return add_documents(ctx.store, Path(folder), ctx.embedder, batch_size=batch_size,
-                         workers=workers, max_chars=max_chars or MAX_CHARS, restart=restart,
+                         workers=workers, engine=engine, address=address,
+                         max_chars=max_chars or MAX_CHARS, restart=restart,
                          progress=progress)

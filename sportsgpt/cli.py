@@ -175,7 +175,8 @@ def _cmd_kb(args: argparse.Namespace) -> int:
                                  restart=args.restart).model_dump(mode="json")
         elif args.kb_command == "add-docs":
             data = api.kb_add_docs(ctx, args.folder, batch_size=args.batch_size,
-                                   workers=args.workers, max_chars=args.max_chars,
+                                   workers=args.workers, engine=args.engine,
+                                   address=args.address, max_chars=args.max_chars,
                                    restart=args.restart,
                                    progress=not args.no_progress).model_dump(mode="json")
         elif args.kb_command == "stats":

@@ -7,8 +7,13 @@ relabelled with pypdf so that its pages print as 111 and 112, as in a book.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
+
+from sportsgpt.graph_kb.embedded import EmbeddedStore
+from sportsgpt.graph_kb.types import QAPair
 
 PDF_TITLE = "Jump Coaching Handbook"
 PDF_PAGES = (
@@ -79,3 +84,29 @@ def write_folder(folder: Path, *, pdf: bool = True) -> Path:
     (folder / "warmup.txt").write_text(TEXT, encoding="utf-8")
     (folder / "ignored.docx").write_bytes(b"not read")
     return folder
+
+
+class VectorStore(EmbeddedStore):
+    """An in-memory embedded store that also keeps every written vector by passage id."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+        self.vectors: dict[str, np.ndarray] = {}
+
+    def upsert_qa(self, pairs: list[QAPair], embeddings: Any) -> None:
+        """Record the vectors, then store as usual."""
+        for pair, vector in zip(pairs, np.asarray(embeddings), strict=True):
+            self.vectors[pair.id] = vector
+        super().upsert_qa(pairs, embeddings)
+
+
+def assert_same_passages(one: VectorStore, two: VectorStore) -> None:
+    """Same passages (ids, order, headings with page and section, sources) and vectors."""
+    ids = one.qa_ids()
+    assert ids and two.qa_ids() == ids
+    assert two.get_qa(ids) == one.get_qa(ids)
+    source_ids = sorted({s for p in one.get_qa(ids) for s in p.source_ids})
+    assert two.sources(source_ids) == one.sources(source_ids)
+    assert set(two.vectors) == set(one.vectors) == set(ids)
+    for pid in ids:
+        np.testing.assert_allclose(two.vectors[pid], one.vectors[pid], rtol=0, atol=1e-6)

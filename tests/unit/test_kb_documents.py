@@ -9,22 +9,39 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
+from sportsgpt.core.engine import EngineError
 from sportsgpt.graph_kb.documents import (
     DocumentError,
+    EmbedderSpec,
     add_docs_parser,
     add_documents,
     chunk_document,
     extract,
     process_file,
     split_text,
+    worker_spec,
 )
 from sportsgpt.graph_kb.embedded import EmbeddedStore
-from sportsgpt.graph_kb.embeddings import FloatMatrix, HashingEmbedder
+from sportsgpt.graph_kb.embeddings import (
+    CachedEmbedder,
+    EmbeddingCache,
+    FloatMatrix,
+    HashingEmbedder,
+    cache_key,
+    qa_text,
+)
 from sportsgpt.graph_kb.retrieval import hybrid_search
 from sportsgpt.graph_kb.types import QAFilters
-from tests.unit.doc_fixtures import PDF_TITLE, write_folder, write_pdf
+from tests.unit.doc_fixtures import (
+    PDF_TITLE,
+    VectorStore,
+    assert_same_passages,
+    write_folder,
+    write_pdf,
+)
 
 EMB = HashingEmbedder(64)
 
@@ -234,13 +251,66 @@ def test_worker_processes_give_the_same_passages(tmp_path: Path) -> None:
     assert one.get_qa(one.qa_ids()) == two.get_qa(two.qa_ids())
 
 
+def test_workers_embed_whole_files_with_the_same_vectors(tmp_path: Path) -> None:
+    folder = write_folder(tmp_path / "docs", pdf=False)
+    (folder / "copy.txt").write_text((folder / "warmup.txt").read_text(), encoding="utf-8")
+    here, pooled = VectorStore(), VectorStore()
+    one = _add(here, folder, tmp_path / "a", batch_size=2)
+    two = _add(pooled, folder, tmp_path / "b", batch_size=2, workers=2)
+    assert_same_passages(here, pooled)
+    assert (two.stored, two.duplicate_chunks, two.engine, two.workers) == (
+        one.stored, one.duplicate_chunks, "local", 2)
+    assert one.embed_seconds > 0 and one.worker_embed_seconds == 0
+    assert two.embed_seconds == 0 and two.worker_embed_seconds > 0  # none on the caller
+
+
+def test_worker_vectors_go_into_the_callers_embedding_cache(tmp_path: Path) -> None:
+    folder = write_folder(tmp_path / "docs", pdf=False)
+    cached = CachedEmbedder(EMB, EmbeddingCache(tmp_path / "cache.sqlite"))
+    store = VectorStore()
+    add_documents(store, folder, cached, workers=2, state_dir=tmp_path / "state")
+    pairs = store.get_qa(store.qa_ids())
+    keys = [cache_key(EMB.model_id, qa_text(p.question, p.answer)) for p in pairs]
+    hits = cached.cache.get_many(keys)
+    assert len(hits) == len(pairs) and cached.misses == 0
+    np.testing.assert_array_equal(hits[keys[0]], store.vectors[pairs[0].id])
+
+
+def test_worker_spec_rebuilds_known_embedders_and_names_others() -> None:
+    assert worker_spec(EMB) == EmbedderSpec(kind="hashing", dim=64)
+    cached = CachedEmbedder(HashingEmbedder(32), EmbeddingCache(Path(":memory:")))
+    assert worker_spec(cached).build().model_id == "hashing-32"
+    with pytest.raises(DocumentError, match="_CrashingEmbedder"):
+        worker_spec(_CrashingEmbedder(1))  # type: ignore[arg-type]
+
+
+def test_worker_vectors_of_another_model_are_refused(tmp_path: Path) -> None:
+    folder = write_folder(tmp_path / "docs", pdf=False)
+    with pytest.raises(DocumentError, match="hashing-32"):
+        _add(EmbeddedStore(None), folder, tmp_path, workers=2,
+             embedder_spec=EmbedderSpec(kind="hashing", dim=32))
+
+
 def test_the_cli_parser_reads_the_options() -> None:
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="kb_command")
     add_docs_parser(sub)
     args = parser.parse_args(["add-docs", "books", "--workers", "2", "--restart"])
-    assert (args.kb_command, args.folder, args.workers, args.restart, args.batch_size) == (
-        "add-docs", "books", 2, True, 64)
+    assert (args.kb_command, args.folder, args.workers, args.restart, args.batch_size,
+            args.engine, args.address) == ("add-docs", "books", 2, True, 64, "local", None)
+    args = parser.parse_args(["add-docs", "books", "--engine", "dask", "--address",
+                              "tcp://10.0.0.1:8786"])
+    assert (args.engine, args.address) == ("dask", "tcp://10.0.0.1:8786")
+
+
+def test_the_api_passes_the_engine_options_on(tmp_path: Path) -> None:
+    from sportsgpt import api
+    from sportsgpt.core.settings import Settings
+
+    settings = Settings.from_env({"SPORTSGPT_CACHE": str(tmp_path / "cache")})
+    with api.SportsGPT(settings, store=EmbeddedStore(None), embedder=EMB,
+                       progress=None) as ctx, pytest.raises(EngineError, match=r"10\.0\.0\.1"):
+        api.kb_add_docs(ctx, tmp_path, address="tcp://10.0.0.1:8786", progress=False)
 
 
 # ----------------------------------------------------------------- the coach cites a page
