@@ -104,6 +104,8 @@ class FileResult(BaseModel):
     elapsed_s: float
     pid: int
     first_in_process: bool
+    retry: bool = False
+    """The engine could not run the task (a worker died): not journalled, a rerun retries."""
 
 
 # ====================================================================== inputs
@@ -339,7 +341,7 @@ def _analyze_task(task: Task) -> FileResult:
 def _engine_failure(index: int, item: BatchItem, exc: Exception) -> FileResult:
     """A task the engine could not run (a worker that died...): a failed row, like any other."""
     return FileResult(index=index, key=item.key(), rows=[failure_row(item, exc)],
-                      elapsed_s=0.0, pid=os.getpid(), first_in_process=False)
+                      elapsed_s=0.0, pid=os.getpid(), first_in_process=False, retry=True)
 
 
 def _run_seam(tasks: list[Task], engine: str, workers: int,
@@ -433,9 +435,15 @@ class Journal:
         return keys
 
     def record(self, result: FileResult, source: str) -> None:
-        """Write the file's part atomically, then append it to the journal (fsynced)."""
+        """Write the file's part atomically, then append it to the journal (fsynced).
+
+        A result to ``retry`` (the engine could not run it) gets its part, so the table
+        shows the failure, but no journal line, so a rerun analyses the file again.
+        """
         part = self.dir / f"{result.key}.json"
         _atomic_write(part, lambda p: p.write_text(json.dumps(result.rows), encoding="utf-8"))
+        if result.retry:
+            return
         entry = {"key": result.key, "source": source,
                  "status": result.rows[0]["status"], "elapsed_s": round(result.elapsed_s, 4)}
         with self.path.open("a", encoding="utf-8") as fh:

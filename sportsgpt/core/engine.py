@@ -15,7 +15,10 @@ Every item yields exactly one :class:`Outcome`, in completion order: its value, 
 the exception that stopped it (raised by the function, a worker process that died,
 an argument that could not be pickled). A failed item never ends the run; the caller
 decides what a failure means. ``KeyboardInterrupt`` and other non-``Exception``
-errors still propagate.
+errors still propagate. A dead worker costs different amounts on the two engines.
+Dask replaces the worker and retries its task elsewhere; only a task that keeps killing
+workers fails, with ``KilledWorker``. A local pool breaks instead: every item still
+pending fails with ``BrokenProcessPool``.
 """
 
 from __future__ import annotations

@@ -221,6 +221,28 @@ def test_rerun_after_a_crash_redoes_only_unfinished_files(
     assert len(journal) == 3
 
 
+def test_a_task_the_engine_could_not_run_is_a_failed_row_retried_on_rerun(
+        good_and_broken: list[BatchItem], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "r.csv"
+    real = batch.analyze_item
+
+    def worker_dies_on_first(index: int, item: BatchItem) -> batch.FileResult:
+        if index == 0:
+            raise RuntimeError("worker process died")  # what the engine reports
+        return real(index, item)
+
+    monkeypatch.setattr(batch, "analyze_item", worker_dies_on_first)
+    first = run_batch_items(good_and_broken, out, fmt="csv", progress=False)
+    frame = pd.read_csv(out)
+    lost = frame[frame["source"] == good_and_broken[0].path]
+    assert (first.failed, list(lost["error_type"])) == (2, ["RuntimeError"])
+    assert list(lost["error_message"]) == ["worker process died"]
+    monkeypatch.setattr(batch, "analyze_item", real)
+    again = run_batch_items(good_and_broken, out, fmt="csv", progress=False)
+    assert (again.skipped, again.analysed, again.failed) == (2, 1, 1)  # only the lost file
+
+
 def test_changed_file_is_analysed_again(opencap_dir: Path, tmp_path: Path) -> None:
     copy = tmp_path / "jump.mot"
     copy.write_bytes((opencap_dir / "jump2.mot").read_bytes())
