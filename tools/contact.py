@@ -1,37 +1,43 @@
 """Foot contact from foot height over the floor: the rule that times takeoff and landing.
 
 The ``foot_contact_left/right`` channels of :func:`sportsgpt.tools.kinematics.kinematic_signals`
-need the foot to be *slow* (vertical speed under 0.5 m/s on a 0.1 s Savitzky-Golay
-derivative) before it counts as grounded. At touchdown the smoothed speed stays high for a
-few frames after the foot has stopped, so a landing from them came 1-3 frames late, and
-their exit threshold (7.5 cm above the ground) put takeoff late too. Force plates
-(``opencap-dropjumps``, 100 Hz) show that a foot touches the plate in the frame in which its
-lowest point comes down to the height it has while standing on that floor.
+(metre data) are :func:`foot_contact`; :func:`sportsgpt.tools.events.flights` and MotionDTW's
+keyframe refinement take takeoff and landing from them. The rule, per foot:
 
-The rule here (used by :func:`sportsgpt.tools.events.flights` and MotionDTW's keyframe
-refinement):
-
-* **standing level** of each foot, per frame: the median height of its lowest point in the
-  nearest standing phase (a run of frames in which it is still, vertical speed below
-  :data:`STILL_SPEED_MPS`, within :data:`NEAR_GROUND_M` of the ground). A foot on a box
-  (drop jump) is far from the ground and does not count; a foot whose markers sit higher on
-  the shoe gets a higher level; a landing on a slightly different patch of floor is compared
-  with that floor.
-* **on the floor** (per foot): the lowest point no more than :data:`FLOOR_LEVEL_M` above the
-  foot's standing level. No speed condition.
+* **standing level**, per frame: the median height of the foot's lowest point (heel, toe, toe
+  tip where the source has one, ankle) in the nearest standing phase (a run of frames in
+  which it is still, vertical speed below :data:`STILL_SPEED_MPS`, within
+  :data:`NEAR_GROUND_M` of the ground). A foot on a box (drop jump) is far from the ground and
+  does not count; a foot whose markers sit higher on the shoe gets a higher level; a landing
+  on a slightly different patch of floor is compared with that floor.
+* **on the floor**: the lowest point no more than :data:`FLOOR_LEVEL_M` above the standing
+  level (:func:`on_floor`), or
+* **touchdown by impact**: the lowest point, within :data:`IMPACT_BAND_M` of the standing
+  level, moves down slower than :data:`STOP_SPEED_MPS` within :data:`IMPACT_WINDOW_S` of
+  moving down at :data:`IMPACT_SPEED_MPS` or faster (it has hit the floor). The foot then
+  stays on the floor until it rises :data:`FLOOR_LEVEL_M` above the height at which it hit.
+  This catches a fitted skeleton whose toe tip meets the floor higher than it stands
+  (CMU 16_01, left foot: 1.6 cm, which put that foot's touchdown 5 frames late and read as
+  a 50 ms landing asymmetry on an expert).
 * **airborne**: both feet off the floor (gaps in a foot's height up to :data:`MAX_GAP_S` are
   bridged linearly first, so one missing marker frame does not split a flight). Takeoff is
   the first airborne frame, landing the first frame after a flight with a foot on the floor.
 
-Tuning (held-out split): :data:`FLOOR_LEVEL_M` was chosen on the three force-plate drop
-jumps (markers, levels 0.5-2 cm tried; 1.5 cm: every event within 0.33 frame of the plates on
-average at 100 Hz) and then checked on the CMU jumps against the physics reference of
-:mod:`sportsgpt.tools.flight_reference`, which it never saw
-(``benchmarks/events_forceplate.py``, ``benchmarks/results/events.md``).
+The previous rule (a foot slower than 0.5 m/s on a 0.1 s derivative and within 5 cm of the
+ground, leaving above 7.5 cm: :func:`sportsgpt.tools.kinematics.contact_hysteresis`) stays for
+pixel data and for a foot that never stands still near the ground; it is 1-3 frames late.
+
+Measured (``benchmarks/events_forceplate.py``, ``benchmarks/results/events.md``): on the three
+force-plate drop jumps (markers, 100 Hz) :data:`FLOOR_LEVEL_M` was chosen (levels 0.5-2 cm
+tried); per foot against each plate, touchdown -0.33 and toe-off 0.00 frames on average, and
+the impact entry changes none of them (the plates' markers reach their level first). The
+impact speeds were fixed beforehand, not tuned. On the CMU jumps (no plates) the check is the
+physics reference of :mod:`sportsgpt.tools.flight_reference`.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Final
 
 import numpy as np
@@ -49,6 +55,18 @@ NEAR_GROUND_M: Final = 0.05
 MAX_GAP_S: Final = 0.1
 """Missing foot heights over at most this many seconds are bridged linearly."""
 FOOT_HEIGHTS: Final = ("left_foot_height", "right_foot_height")
+IMPACT_SPEED_MPS: Final = 0.5
+"""Touchdown by impact: the lowest foot point arrives moving down at least this fast ..."""
+STOP_SPEED_MPS: Final = 0.25
+"""... and then moves down slower than this to the next frame (frame-to-frame differences) ..."""
+IMPACT_BAND_M: Final = 0.025
+"""... no more than this above its standing level. A fitted skeleton's toe tip meets the floor
+up to about 2 cm higher than it stands (CMU 16_01, left foot: 1.6 cm); a foot held up while
+the other lands stops with the body 4-5 cm up (an injected late leg: 4.7 cm), which must
+not count as a touchdown."""
+IMPACT_WINDOW_S: Final = 0.05
+"""... within this time of moving fast (a low-pass filter spreads the stop of an impact over
+a few frames, so the fast frames need not be the one just before)."""
 
 
 def bridge_gaps(x: FloatArray, max_len: int) -> FloatArray:
@@ -112,6 +130,62 @@ def on_floor(height: FloatArray, fps: float, level_m: float = FLOOR_LEVEL_M) -> 
     return np.where(np.isfinite(h), (h - level <= level_m).astype(float), np.nan)
 
 
+def _impacts(h: FloatArray, d: FloatArray, fps: float) -> np.ndarray:
+    """Per frame: the foot stops near its level soon after moving down fast.
+
+    Stopped: moving down slower than :data:`STOP_SPEED_MPS` to the next frame, within
+    :data:`IMPACT_BAND_M` of the level; fast: :data:`IMPACT_SPEED_MPS` or more within the
+    last :data:`IMPACT_WINDOW_S`.
+    """
+    imp = np.zeros(len(h), dtype=bool)
+    if len(h) < 3:
+        return imp
+    down = np.full(len(h), np.nan)
+    down[:-1] = (h[:-1] - h[1:]) * fps  # speed down from frame i to i + 1
+    back = max(1, round(IMPACT_WINDOW_S * fps))
+    with np.errstate(invalid="ignore"):
+        fast = down >= IMPACT_SPEED_MPS
+        recent = np.zeros(len(h), dtype=bool)
+        for k in range(1, back + 1):
+            recent[k:] |= fast[:-k]
+        imp[:] = (d <= IMPACT_BAND_M) & (down < STOP_SPEED_MPS) & recent
+    return imp
+
+
+def foot_contact(height: FloatArray, fps: float, level_m: float = FLOOR_LEVEL_M) -> FloatArray:
+    """1/0 per frame: the foot on the floor by level or by impact (see the module docstring).
+
+    NaN where the height is missing (after bridging gaps up to :data:`MAX_GAP_S`); a NaN
+    frame keeps the state it interrupts.
+
+    Raises:
+        MotionDataError: ``level_m`` is not positive, or the foot never stands still near the
+            ground (its floor level is unknown).
+    """
+    if not level_m > 0:
+        raise MotionDataError(f"level_m must be a positive number of metres, got {level_m!r}")
+    h = bridge_gaps(height, max(1, round(MAX_GAP_S * fps)))
+    d = h - standing_level(h, fps)
+    return _contact_states(d, _impacts(h, d, fps), level_m)
+
+
+def _contact_states(d: FloatArray, impact: np.ndarray, level_m: float) -> FloatArray:
+    """The state machine of :func:`foot_contact` over heights above the standing level."""
+    out = np.full(len(d), np.nan)
+    on, exit_at = False, level_m
+    for i, (di, hit) in enumerate(zip(d.tolist(), impact.tolist(), strict=True)):
+        if math.isnan(di):
+            continue
+        if on:
+            on = di <= exit_at
+            if di <= level_m:  # back at its usual level: leaves it as any foot does
+                exit_at = level_m
+        if not on and (di <= level_m or hit):
+            on, exit_at = True, level_m if di <= level_m else di + level_m
+        out[i] = float(on)
+    return out
+
+
 def floor_airborne(kin: AngleSequence, level_m: float = FLOOR_LEVEL_M) -> FloatArray | None:
     """1 where both feet are off the floor, 0 where one is on it, NaN where unknown.
 
@@ -120,7 +194,7 @@ def floor_airborne(kin: AngleSequence, level_m: float = FLOOR_LEVEL_M) -> FloatA
     """
     if not kin.has(*FOOT_HEIGHTS):
         return None
-    left, right = (on_floor(kin.channel(n), kin.fps, level_m) for n in FOOT_HEIGHTS)
+    left, right = (foot_contact(kin.channel(n), kin.fps, level_m) for n in FOOT_HEIGHTS)
     known = np.isfinite(left) & np.isfinite(right)
     air = (left == 0) & (right == 0)
     return np.where(known, air.astype(float), np.nan)

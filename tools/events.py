@@ -43,7 +43,6 @@ import numpy as np
 from pydantic import BaseModel
 
 from sportsgpt.core.errors import MotionDataError
-from sportsgpt.tools.contact import floor_airborne
 from sportsgpt.tools.derivatives import savgol_derivative
 from sportsgpt.tools.motion import AngleSequence, FloatArray
 
@@ -90,28 +89,15 @@ def _runs(mask: FloatArray | np.ndarray) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
-def airborne(signals: AngleSequence, *, rule: Literal["contact", "floor"] = "contact"
-             ) -> FloatArray:
+def airborne(signals: AngleSequence) -> FloatArray:
     """1 where both feet are off the ground, 0 where one is on it, NaN where unknown.
 
-    ``rule="contact"`` (the default, and what every template, target and benchmark here is
-    built on): the ``foot_contact_left/right`` channels (a foot slower than 0.5 m/s and
-    within 7.5 cm of its floor level). ``rule="floor"``: a foot's lowest point within
-    1.5 cm of its own standing level (:func:`sportsgpt.tools.contact.floor_airborne`;
-    falls back to the channels without foot heights). Measured
-    (``benchmarks/results/events.md``): on the lab drop jumps the floor rule matches the
-    force plates within a frame (contact +0.33, takeoff -0.33 frames) where the contact
-    rule is late (+2, +3 frames); but on the CMU skeletons, whose toe joint is not the
-    toe tip, the floor rule fires about 4 frames before the pelvis stops being pushed
-    (16_01: takeoff at frame 124 while the pelvis accelerates upward until ~127), and the
-    knee is still extending there, so "knee angle at takeoff" loses the extension an
-    athlete lacks (an injected 20-30° deficit was no longer found). Neither rule is right
-    for both kinds of data yet, so the default stays the one the targets were derived with.
+    From the ``foot_contact_left/right`` channels: for metre data the floor-level rule of
+    :func:`sportsgpt.tools.contact.foot_contact` (a foot's lowest point, the toe tip where
+    the source has one, within 1.5 cm of its standing level, or stopped there by an
+    impact), which matches force plates within a frame
+    (``benchmarks/results/events.md``); for pixel data the height-and-speed rule.
     """
-    if rule == "floor":
-        air = floor_airborne(signals)
-        if air is not None:
-            return air
     left = signals.channel("foot_contact_left")
     right = signals.channel("foot_contact_right")
     return np.where(np.isfinite(left) & np.isfinite(right),

@@ -4,7 +4,8 @@ It is used to check (and to tune) the event rules on the CMU jumps, where no for
 recorded. It never looks at a template, a keyframe or the contact channels. Exact
 definition, frames 0-based:
 
-* **foot at floor level**: the foot's lowest point (toe, heel or ankle, whichever is lowest)
+* **foot at floor level**: the foot's lowest point (heel, toe, toe tip where the source has one,
+  or ankle, whichever is lowest)
   at most :data:`REFERENCE_LEVEL_M` (5 mm) above that foot's standing level
   (:func:`sportsgpt.tools.contact.standing_level`: the median height while the foot stands
   still near the ground).

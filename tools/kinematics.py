@@ -29,6 +29,7 @@ from typing import Any, Final
 import numpy as np
 
 from sportsgpt.core.errors import MissingJointError, MotionDataError
+from sportsgpt.tools.contact import foot_contact
 from sportsgpt.tools.derivatives import (
     savgol_derivative,
 )
@@ -68,6 +69,12 @@ REFERENCE_LEG_M: Final = 0.85
 
 GROUND_PERCENTILE: Final = 2.0
 """Ground level = this percentile over frames of the lowest foot point."""
+
+FOOT_POINTS: Final = ("heel", "toe", "toe_tip", "ankle")
+"""Points whose lowest one is the foot's height (each side; those the motion has). The toe
+tip is separate only where the source has one beyond its forefoot point (CMU ASF: the end of
+the ``toes`` bone, while ``left_toe`` is the metatarsophalangeal joint): on the CMU jumps the
+forefoot joint leaves the floor 6-11 frames before the toe tip at push-off."""
 
 MIN_PROJECTED_FRACTION: Final = 0.2
 """A segment whose projection onto a plane is shorter than this fraction of its
@@ -356,7 +363,7 @@ def _angles_into(body: _Body, out: _Out) -> None:
 
 # --- heights and contact -------------------------------------------------------------------------
 def _foot_points(body: _Body, side: str) -> list[str]:
-    return [j for j in _side(side, "heel", "toe", "ankle") if body.has(j)]
+    return [j for j in _side(side, *FOOT_POINTS) if body.has(j)]
 
 
 def _lowest_foot_y(body: _Body, side: str) -> FloatArray:
@@ -420,13 +427,15 @@ def _pelvis_signals(body: _Body, out: _Out, ground: float) -> None:
     out.add(names[2], "m/s^2", savgol_derivative(y, body.motion.fps, 2))
 
 
-def _foot_signals(body: _Body, out: _Out, ground: float, threshold_m: float) -> None:
+def _foot_signals(body: _Body, out: _Out, ground: float, threshold_m: float | None) -> None:
+    explicit_threshold = threshold_m is not None
+    threshold_m = DEFAULT_CONTACT_THRESHOLD_M if threshold_m is None else threshold_m
     metres = body.motion.units == "m"
     scale = 1.0 if metres else _leg_length(body) / REFERENCE_LEG_M
     for side in SIDES:
         h_name, c_name = f"{side}_foot_height", f"foot_contact_{side}"
         if not _foot_points(body, side):
-            lacking = list(_side(side, "heel", "toe", "ankle"))
+            lacking = list(_side(side, "heel", "toe", "ankle"))  # the toe tip is optional
             for n in (h_name, c_name):
                 out.skip(n, f"no foot point ({', '.join(lacking)})", lacking)
             continue
@@ -435,6 +444,11 @@ def _foot_signals(body: _Body, out: _Out, ground: float, threshold_m: float) -> 
             out.add(h_name, "m", h)
         else:
             out.skip(h_name, "heights need metres; this motion is in px")
+        if metres and not explicit_threshold:
+            floor = _floor_contact(h, body.motion.fps, side, out)
+            if floor is not None:
+                out.add(c_name, "1", floor)
+                continue
         if not np.isfinite(scale):
             out.skip(c_name, "px data needs hip, knee and ankle to scale the contact threshold")
             continue
@@ -442,6 +456,20 @@ def _foot_signals(body: _Body, out: _Out, ground: float, threshold_m: float) -> 
         thr = threshold_m * scale
         out.add(c_name, "1", contact_hysteresis(h, v, thr, CONTACT_EXIT_FACTOR * thr,
                                                 CONTACT_SPEED_MPS * scale))
+
+
+def _floor_contact(h: FloatArray, fps: float, side: str, out: _Out) -> FloatArray | None:
+    """Contact by the floor-level rule (:func:`sportsgpt.tools.contact.foot_contact`).
+
+    ``None``, with a note saying which rule is used instead, when the foot never stands
+    still near the ground (so its floor level is unknown).
+    """
+    try:
+        return foot_contact(h, fps)
+    except MotionDataError as exc:
+        out.notes.append(f"{side} foot contact from height and speed thresholds (late by 1-3 "
+                         f"frames at touchdown), not the floor-level rule: {exc}")
+        return None
 
 
 def _signals_into(body: _Body, out: _Out, threshold_m: float | None,
@@ -453,8 +481,7 @@ def _signals_into(body: _Body, out: _Out, threshold_m: float | None,
     ground, how = _ground(body, ground_level)
     out.notes.append(how)
     _pelvis_signals(body, out, ground)
-    _foot_signals(body, out, ground,
-                  DEFAULT_CONTACT_THRESHOLD_M if threshold_m is None else threshold_m)
+    _foot_signals(body, out, ground, threshold_m)
 
 
 # --- public API ----------------------------------------------------------------------------------
@@ -480,8 +507,15 @@ def kinematic_signals(motion: MotionSequence, *, contact_threshold_m: float | No
 
     Args:
         motion: the motion (3D, or 2D; heights only for metre units).
-        contact_threshold_m: contact entry height above ground (default
-            :data:`DEFAULT_CONTACT_THRESHOLD_M`); scaled by leg length for px data.
+        contact_threshold_m: use the height-and-speed contact rule
+            (:func:`contact_hysteresis`) with this entry height above ground instead of
+            the floor-level rule. Metre data uses the floor-level rule by default
+            (:func:`sportsgpt.tools.contact.foot_contact`: the foot's lowest point within
+            1.5 cm of its standing level, or stopped by an impact; matches force plates
+            within a frame); pixel
+            data, and a foot that never stands still near the ground, use the
+            height-and-speed rule with :data:`DEFAULT_CONTACT_THRESHOLD_M` scaled by leg
+            length (said in the notes).
         ground_level: the floor's y in the motion's units; default: estimated
             from the feet (see ``docs/kinematics.md``).
     """

@@ -31,7 +31,12 @@ CANONICAL_JOINTS: Final[tuple[str, ...]] = (
 )
 """Canonical joints, in canonical order. ``left_toe`` is the forefoot/toe point
 (ball of the foot or big-toe tip, whatever the source has); ``thorax`` is the
-upper trunk (C7/clavicle level), ``neck`` the base of the head."""
+upper trunk (C7/clavicle level), ``neck`` the base of the head.
+
+Beyond these, readers may add ``left_toe_tip``/``right_toe_tip`` where the source has a toe
+tip distinct from its forefoot point (CMU ASF: ``lfoot`` ends at the ball of the foot,
+``ltoes`` at the tip). It is used only for the foot's height over the floor (foot contact),
+never for angles."""
 
 LEFT_RIGHT_PAIRS: Final[tuple[tuple[str, str], ...]] = tuple(
     (j, "right_" + j.removeprefix("left_")) for j in CANONICAL_JOINTS if j.startswith("left_")
@@ -63,6 +68,7 @@ CMU_ASF_TO_CANONICAL: Final[dict[str, str | tuple[str, ...]]] = {
     "left_knee": "lfemur", "right_knee": "rfemur",
     "left_ankle": "ltibia", "right_ankle": "rtibia",
     "left_toe": "lfoot", "right_toe": "rfoot",
+    "left_toe_tip": "ltoes", "right_toe_tip": "rtoes",
     "thorax": "lowerneck", "neck": "upperneck", "head": "head",
     "left_shoulder": "lclavicle", "right_shoulder": "rclavicle",
     "left_elbow": "lhumerus", "right_elbow": "rhumerus",

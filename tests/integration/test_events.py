@@ -23,8 +23,9 @@ def test_cmu_jumps_have_one_jump_in_order(cmu_dir: Path, trial: str) -> None:
 
 @pytest.mark.integration
 def test_cmu_16_01_matches_the_documented_frames(cmu_dir: Path) -> None:
-    # SOURCE.md: countermovement at f102, flight at f150, landing f175-200.
+    # SOURCE.md's stick figures: countermovement at f102, flight at f150, landing f175-200
+    # (the landing phase drawn; the right toe tip reaches the floor at f173).
     (ev,) = jump_events(kinematic_signals(cmu_motion(cmu_dir, "16_01")))
     assert abs(ev.frames["countermovement_bottom"] - 102) <= 3
     assert abs(ev.frames["apex"] - 150) <= 3
-    assert 175 <= ev.frames["landing"] <= 200
+    assert 172 <= ev.frames["landing"] <= 200

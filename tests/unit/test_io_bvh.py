@@ -105,7 +105,7 @@ def test_cmu_round_trip_matches_amc_fk(cmu_dir: Path, cmu_bvh: Path) -> None:
     m = bvh.read(cmu_bvh)
     elapsed = time.perf_counter() - start
     assert m.joints == ref.joints  # every canonical joint the ASF mapping gives
-    assert len(m.joints) == 18
+    assert len(m.joints) == 20  # 18 canonical joints and the two toe tips
     assert np.abs(m.positions - ref.positions).max() < 1e-3
     assert m.fps == 120.0 and m.n_frames == 322
     assert m.source.format == "bvh" and m.source.original_units == "cmu"
@@ -122,7 +122,7 @@ def test_cmu_round_trip_explicit_scale_and_source_joints(cmu_dir: Path, cmu_bvh:
     np.testing.assert_allclose(m.joint("bvh:LeftHandIndex1"), ref.joint("cmu:lhand"), atol=1e-3)
     np.testing.assert_allclose(m.joint("bvh:LeftHandIndex1_End"), ref.joint("cmu:lfingers"),
                                atol=1e-3)
-    assert m.n_joints == 18 + 14 + 6  # canonical, unmapped joints, unmapped End Sites
+    assert m.n_joints == 20 + 14 + 4  # canonical and toe tips, unmapped joints, End Sites
     assert m.source.original_units == "x0.0564444 m"
 
 

@@ -456,8 +456,12 @@ _GENERIC: dict[str, tuple[str, ...]] = {
 }
 """Canonical joint -> normalised BVH names in order of preference (joint origins)."""
 
-_CMU_OVERRIDES: dict[str, tuple[str, ...]] = {"thorax": ("neck1",)}
-"""CMU conversions: ``Neck`` starts at the thorax end, ``Neck1`` at the lower-neck end."""
+_CMU_OVERRIDES: dict[str, tuple[str, ...]] = {
+    "thorax": ("neck1",),
+    "left_toe_tip": ("lefttoebaseend",), "right_toe_tip": ("righttoebaseend",),
+}
+"""CMU conversions: ``Neck`` starts at the thorax end, ``Neck1`` at the lower-neck end; the
+``ToeBase`` End Site is the toe tip (the ASF ``toes`` bone end, used for foot contact only)."""
 
 
 def _auto_mapping(names: tuple[str, ...]) -> tuple[dict[str, str], str]:
