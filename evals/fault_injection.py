@@ -75,6 +75,9 @@ do not drive forward at takeoff), so it was dropped from this list on 2026-11-26
 
 FOOT_ANCHORS: Final[tuple[str, ...]] = ("ltibia", "lfoot", "rtibia", "rfoot")
 """ASF bones whose distal ends (ankles, balls of the feet) are kept planted."""
+FOOT_POINTS: Final[tuple[tuple[str, ...], ...]] = (("ltibia", "lfoot", "ltoes"),
+                                                   ("rtibia", "rfoot", "rtoes"))
+"""Per foot, the ASF bone ends (ankle, ball, toe tip) whose lowest one is on the floor."""
 
 class FaultSpec(BaseModel):
     """One injectable fault: its KISMAM id, what the edit does and its magnitudes."""
@@ -182,11 +185,12 @@ FAULTS: Final[dict[str, FaultSpec]] = {s.fault: s for s in (
         checked_by="trunk inclination at the bottom and at takeoff"),
     FaultSpec(
         fault="asymmetric_landing", movement="countermovement_jump",
-        summary="the right leg is tucked (knee flexion +30 deg, hip flexion +15 deg) from the "
+        summary="the right leg is tucked (knee flexion +45 deg, hip flexion +22.5 deg) from the "
                 "apex and released after landing, so the right foot touches down later than "
                 "the left, which lands as recorded",
         window="ramp in from apex to landing, hold, ramp out over 4 frames ending at "
-               "landing + the delay - 1 frame (the foot settles about a frame after release)",
+               "landing + the delay + 1 frame (the toe tip reaches the floor about two frames "
+               "before the lowered leg is straight)",
         parameter="delay of the right foot's landing", unit="frames at 120 Hz",
         levels={"mild": 4.0, "moderate": 8.0, "severe": 12.0},
         checked_by="first foot contact, right minus left"),
@@ -289,10 +293,19 @@ def _add(tr: _Trial, vals: dict[str, FloatArray], bone: str, dof: str, degrees: 
 
 
 def _anchor(skel: AsfSkeleton, amc: AmcMotion) -> FloatArray:
-    """Mean position ``(T, 3)`` of the ankles and balls of both feet (metres)."""
+    """Feet position ``(T, 3)`` in metres, kept in place by :func:`_plant`.
+
+    Horizontally the mean of the ankles and balls of both feet; vertically the mean over the
+    feet of each foot's lowest point (ankle, ball or toe tip), so a change of foot pitch does
+    not push a toe tip through the floor.
+    """
     fk = forward_kinematics(skel, amc)
     idx = [fk.names.index(b) for b in FOOT_ANCHORS]
-    return np.asarray(fk.positions[:, idx, :].mean(axis=1), dtype=np.float64)
+    out = np.asarray(fk.positions[:, idx, :].mean(axis=1), dtype=np.float64)
+    lows = [fk.positions[:, [fk.names.index(b) for b in foot], 1].min(axis=1)
+            for foot in FOOT_POINTS]
+    out[:, 1] = np.mean(lows, axis=0)
+    return out
 
 
 def _plant(tr: _Trial, vals: dict[str, FloatArray]) -> None:
@@ -406,15 +419,17 @@ def _trunk(tr: _Trial, vals: dict[str, FloatArray], x: float) -> tuple[Window, s
     return win, ""
 
 
-TUCK_KNEE_DEG: Final = 30.0
-"""Extra right-knee flexion that keeps the right foot off the ground in ``asymmetric_landing``."""
+TUCK_KNEE_DEG: Final = 45.0
+"""Extra right-knee flexion that keeps the right foot off the ground in ``asymmetric_landing``
+(with hip flexion of half of it). 45°: with the toe tip in the foot height, 30° left the
+toe of a forward landing (CMU 118_04) within 1.5 cm of the floor at the other foot's contact."""
 RELEASE_FRAMES: Final = 4
 """Frames over which the tucked leg is lowered to the ground."""
 
 
 def _asym(tr: _Trial, vals: dict[str, FloatArray], x: float) -> tuple[Window, str]:
     apex, landing = tr.events["apex"], tr.events["landing"]
-    d = tr.clip(landing + round(x) - 1)
+    d = tr.clip(landing + round(x) + 1)
     c = max(landing, d - RELEASE_FRAMES)
     win = (apex, landing, c, d)
     w = window_weights(tr.n, *win)

@@ -39,10 +39,8 @@ def test_a_30_fps_flag_on_a_120_hz_jump_is_flagged(cmu_dir: Path, trial: str) ->
 
 
 def test_a_factor_of_two_is_caught_by_the_height_check(cmu_dir: Path) -> None:
-    # With the default contact rule the flight-time height is 0.71 of the pelvis rise on the
-    # true clock, so the estimate sqrt(ratio) at k = 2 reads 1.4 (the floor-level rule of
-    # tools/contact.py gives 0.90 and 1.8; see tools/events.airborne for why it is not the
-    # default).
+    # The flight-time height is 0.57 of the pelvis rise on the true clock (the body takes off
+    # higher than it stands), 1.98 at k = 2, so the estimate sqrt(ratio) reads 1.4.
     kin, frames = _jump(cmu_dir, "16_01", 60.0)
     (warning,) = timebase_warnings(kin, frames, "jump")
     assert "ratio" in warning and "factor of about 1.4" in warning
