@@ -475,6 +475,18 @@ def _movement(report: AssessmentReport) -> str:
     return report.movement.replace("_", " ")
 
 
+def _asked(question: str | None) -> str:
+    """The question quoted when short and free of numbers, else "your question".
+
+    A number the athlete typed (pasted measurements, a weight) is not a measurement of this
+    run, so the summary must not repeat it (the verifier rejects unmeasured numbers).
+    """
+    first = (question or "").strip().splitlines()[0] if (question or "").strip() else ""
+    if not first or len(first) > 120 or re.search(r"\d", first):
+        return "your question"
+    return f"the question {first!r}"
+
+
 def _summary(reports: Sequence[AssessmentReport], found: list[_Found],
              held_up: list[MeasuredEvidence], key_points: list[KeyPoint],
              question: str | None) -> str:
@@ -482,8 +494,7 @@ def _summary(reports: Sequence[AssessmentReport], found: list[_Found],
         if key_points:
             first = re.split(r"(?<=[.!?])\s+", key_points[0].text)[0]
             return f"{first} (General guidance: no recording was analysed.)"
-        asked = f" about {question.strip()!r}" if question and question.strip() else ""
-        return f"I found nothing in the knowledge base to answer the question{asked}."
+        return f"I found nothing in the knowledge base to answer {_asked(question)}."
     report = reports[0]
     reps = f" across {len(reports)} repetitions" if len(reports) > 1 else ""
     if not found:

@@ -176,3 +176,13 @@ def test_real_cmu_jump_with_the_curated_knowledge(cmu_dir: Path) -> None:
     assert verdict.ok and verdict.guidance == g
     md = render_markdown(g, run.sources)
     assert all(f"[{i}]" in md for i in g.cited_ids())
+
+
+@pytest.mark.parametrize("question", [
+    "What's wrong with my jump?\n\nMeasurements of my recording:\n  Knee angle at takeoff: 159 deg",
+    "I weigh 72 kg, how high should I jump?", None])
+def test_nothing_found_summary_repeats_no_number_the_athlete_typed(question: str | None) -> None:
+    g = compose_guidance([], {}, [], question)
+    assert "found nothing in the knowledge base" in g.summary
+    assert not any(ch.isdigit() for ch in g.summary)
+    assert verify_guidance(g, RunEvidence.from_run([], {}, [])).ok
