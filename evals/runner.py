@@ -65,7 +65,8 @@ def add_eval_parser(sub: Any) -> None:
                                    "recorded in config.json (e.g. 'plumbing check: tiny "
                                    "random model, not a quality claim')")
     p.add_argument("--hashing-embedder", type=int, metavar="DIM",
-                   help="use the offline hashing embedder of DIM dimensions instead of the "
+                   help="use the offline hashing embedder of DIM dimensions (with its own "
+                        "knowledge store in the cache's hashing-DIM folder) instead of the "
                         "configured model (fast, reproducible CI runs)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run_eval)
@@ -256,11 +257,17 @@ def run_eval(args: argparse.Namespace, ctx: SportsGPT | None = None) -> int:
     own = ctx is None
     if ctx is None:
         embedder = None
+        settings = None
         if args.hashing_embedder:
+            from sportsgpt.core.settings import Settings
             from sportsgpt.graph_kb.embeddings import HashingEmbedder
 
             embedder = HashingEmbedder(args.hashing_embedder)
-        ctx = SportsGPT(embedder=embedder, progress=None)
+            # the user's store holds the real model's vectors: the hashing run gets its own
+            base = Settings.from_env()
+            settings = base.model_copy(update={
+                "cache_dir": base.cache_dir / f"hashing-{args.hashing_embedder}"})
+        ctx = SportsGPT(settings, embedder=embedder, progress=None)
     try:
         backend = args.backend or ctx.settings.llm.backend
         systems = _systems(args, backend)
