@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, Final
 
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 from langgraph.graph import END, START, StateGraph
@@ -63,7 +63,34 @@ SELF_WORDS = re.compile(r"\b(my|me|mine|i|i'm|did i|was i|this|that|it)\b", re.I
 
 # ------------------------------------------------------------------------------ helpers
 def _step(out: ToolOutput, note: str = "") -> Step:
-    return {"tool": out.tool, "ok": out.ok, "note": note or ("" if out.ok else out.content)}
+    if out.ok:
+        return {"tool": out.tool, "ok": True, "note": note}
+    return {"tool": out.tool, "ok": False, "note": f"{note}: {_error(out)}" if note
+            else out.content}
+
+
+def _error(out: ToolOutput) -> str:
+    """The error message of a failed tool output (its JSON ``error``, else the content)."""
+    try:
+        data = json.loads(out.content)
+    except ValueError:
+        return out.content
+    return str(data.get("error", out.content)) if isinstance(data, dict) else out.content
+
+
+KNOWLEDGE_TOOLS: Final = ("lookup_fault_knowledge", "search_knowledge")
+"""Deterministic knowledge tools whose failure the answer must mention."""
+
+
+def _knowledge_failures(steps: list[Step]) -> list[str]:
+    """Why knowledge tools failed in this run (tools withheld by an ablation excluded)."""
+    out = []
+    for step in steps:
+        note = str(step.get("note", ""))
+        if step.get("tool") in KNOWLEDGE_TOOLS and not step.get("ok") \
+                and "withheld in this run" not in note:
+            out.append(note)
+    return list(dict.fromkeys(out))
 
 
 def _reports(data: list[dict[str, Any]]) -> list[AssessmentReport]:
@@ -385,6 +412,9 @@ def verify(state: CoachState, runtime: Runtime[CoachContext]) -> dict[str, Any]:
     text = render_markdown(own.guidance, refs)
     for err in state.get("errors", []):
         text = f"Could not analyse {err}\n\n{text}"
+    if failed := _knowledge_failures(list(state.get("steps", []))):
+        text = (f"The knowledge base could not be searched ({'; '.join(failed)[:400]}), so "
+                f"the guidance below is missing its sources.\n\n{text}")
     if state.get("route") == "knowledge" and not state.get("recordings"):
         text = ("No recording is attached, so nothing was measured: this is general "
                 "knowledge, not a diagnosis. Attach a recording of the movement for measured "

@@ -200,6 +200,25 @@ def test_a_recording_is_analysed_then_its_findings_looked_up(
     assert_cited_from_run(answer, tool_log)
 
 
+def test_a_knowledge_base_that_fails_is_said_not_hidden(
+        ctx: api.SportsGPT, jump: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store error (here: vectors of another dimension) reaches the answer's first line."""
+    from sportsgpt.graph_kb.errors import KnowledgeStoreError
+
+    def broken(*_: Any, **__: Any) -> Any:
+        raise KnowledgeStoreError("vectors have dimension 64, the store holds dimension 384")
+
+    store = type(ctx.store)
+    for method in ("fault_knowledge", "qa_dense", "qa_fulltext"):
+        monkeypatch.setattr(store, method, broken)
+    answer = api.coach(ctx, JUMP_Q, recordings=[jump])
+    assert answer.findings  # the measurement still stands
+    failed = [s for s in answer.steps if not s.ok]
+    assert failed and all(s.tool in KNOWLEDGE_TOOLS for s in failed)
+    assert answer.answer.startswith("The knowledge base could not be searched (")
+    assert "dimension 384" in answer.answer
+
+
 def test_a_follow_up_reuses_the_threads_analysis(
         ctx: api.SportsGPT, jump: Path, tool_log: list[Logged]) -> None:
     first = api.coach(ctx, JUMP_Q, recordings=[jump])
