@@ -138,13 +138,14 @@ def main() -> int:
     lines = [
         "# Batch throughput: local processes, Ray, Dask", "",
         f"Command: `{command}`", "",
-        f"Machine: {os.cpu_count()} CPU cores (shared with other work while measured), "
-        f"Python {platform.python_version()}, {platform.machine()}. Folder: {n} recordings "
+        f"Machine: {os.cpu_count()} CPU cores, Python {platform.python_version()}, "
+        f"{platform.machine()}. Folder: {n} recordings "
         "(CMU jumps ASF/AMC, UI-PRMD deep squats m01, OpenCap .mot), --movement auto, "
         f"Parquet out; each run starts from an empty output (no resume); best of "
         f"{args.repeats} runs per row. The 1-minute load average of the machine during "
-        "the runs is shown: other jobs shared these cores, so parallel speed-ups here are "
-        "a lower bound.", "",
+        "the runs is shown (the benchmark's own work counts in it: about 1 per busy "
+        "worker); a load well above the worker count means other jobs shared the cores, "
+        "and parallel speed-ups are then a lower bound.", "",
         f"Rows: {len(base)} ({int((base['status'] == 'failed').sum())} failed-file rows). "
         "Identical to the plain local run (1 worker): "
         + ", ".join(f"{e} x{w}: {'yes' if ok else 'NO'}" for (e, w), ok in identical.items()),
