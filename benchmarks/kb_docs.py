@@ -28,8 +28,8 @@ HTML file per book. Then, each timed on this machine:
    before each run.
 
 The projection for 200 books plus 50,000 QA pairs is computed from these rates
-and written below the tables. The machine is shared, so the load average at start
-is recorded.
+and written below the tables. The load average at the start of each run is recorded,
+so a run that shared the cores with other jobs says so.
 """
 
 from __future__ import annotations
@@ -302,8 +302,8 @@ def render(args: argparse.Namespace, command: str, load: float, total: float, n_
 
     per_page = pdf_chunks / pdf_pages
     ext1 = n_chunks / extract[1]
-    # per CPU second at 1 thread, times 2 cores: an idle 2-core machine (the shared machine's
-    # wall-clock rates are cut by the other jobs on it; see the load average)
+    # per CPU second at 1 thread, times 2 cores: an idle 2-core machine (wall-clock rates
+    # include whatever else runs on it; see the load average)
     emb_chunks, emb_qa = 2 * embed[("chunks", 1)][1], 2 * embed[("qa", 1)][1]
     e2e = e2e_chunks / e2e_seconds
     book_chunks = 200 * 300 * per_page
@@ -317,7 +317,7 @@ def render(args: argparse.Namespace, command: str, load: float, total: float, n_
         f"Made by: `{command.strip()}` in {total:.0f} s on {platform.node()} "
         f"({os.cpu_count()} CPUs, Python {platform.python_version()}, torch "
         f"{torch.__version__}, sentence-transformers {sentence_transformers.__version__}); "
-        f"load average at start {load:.2f} (the machine is shared).",
+        f"load average at start {load:.2f}.",
         "",
         f"Library: {args.books} synthetic PDFs of {args.pages} pages ({pdf_pages} pages, "
         f"about {PAGE_CHARS} characters each) plus {2 * args.books} Markdown/HTML files: "
@@ -360,7 +360,7 @@ def render(args: argparse.Namespace, command: str, load: float, total: float, n_
         "",
         "Embedding rates for an idle 2-core machine are taken as twice the texts per CPU "
         f"second at one thread ({emb_chunks:.1f} chunks/s, {emb_qa:.1f} QA texts/s): the "
-        "wall-clock rates above are cut by the other jobs sharing this machine. The issue's "
+        "wall-clock rates above include whatever else ran (see the load average). The issue's "
         "figure for all-MiniLM-L6-v2 is about 60 (short) texts/s per 2-core machine.",
         "",
         f"Assumptions: 300 pages per book at {per_page:.2f} chunks per page (the density "
@@ -432,11 +432,10 @@ def render_engines(rows: list[EngineRow], model: str, load_end: float, books: fl
     per_worker = d2.chunks / d2.worker_embed_seconds
     lines += [
         "",
-        f"Load average (1 min) at the end: {load_end:.2f}. This 2-core machine is shared "
-        "with another engineer's CPU-heavy jobs, so the 2-worker rows compete with them for "
-        "the second core; the load column says how much. With a load average near or "
-        "above 1 the second core is not free, and two workers cannot be expected to beat "
-        "one; the 'slowest run' column shows how much runs of the same row varied.",
+        f"Load average (1 min) at the end: {load_end:.2f}. The benchmark's own workers count "
+        "in the load column (about 1 per busy worker); a load well above the worker count "
+        "means other jobs shared the cores, and then two workers cannot be expected to "
+        "beat one. The 'slowest run' column shows how much runs of the same row varied.",
         "",
         f"- Engine overhead against the plain local run: Dask with one worker takes "
         f"{d1.seconds - plain.seconds:+.1f} s ({d1.seconds / plain.seconds - 1:+.0%}), a "
@@ -449,13 +448,13 @@ def render_engines(rows: list[EngineRow], model: str, load_end: float, books: fl
         "",
         f"200 books of 300 pages are about {books:,.0f} chunks.",
         "",
-        f"- As measured end to end on this shared machine (the best 2-worker row, "
+        f"- As measured end to end on this machine (the best 2-worker row, "
         f"{best2:.1f} chunks/s, start-up included): {books / best2 / 3600:.1f} h on one "
         f"machine; N such machines on one Dask cluster about {books / best2 / 3600:.1f}/N h "
         f"(e.g. {books / best2 / 3600 / 8:.1f} h on 8).",
         f"- Steady state: each of the two Dask workers embedded {per_worker:.1f} chunks per "
-        "second of its own embedding time (one torch thread, sharing the two cores with the "
-        "other jobs: an idle machine does better, see the per-CPU-second projection above). "
+        "second of its own embedding time (one torch thread per worker; see the "
+        "per-CPU-second projection above). "
         f"At that rate two workers per 2-core machine give about {2 * per_worker:.1f} "
         "chunks/s per machine: "
         f"{books / (2 * per_worker) / 3600:.1f} h for the books on one machine, "
