@@ -60,8 +60,8 @@ def test_sportsgpt_diagnosis_holds_its_measured_level(summary: dict[str, object]
     assert summary["n_cases"] == 12
     # Measured 2026-12-03 with contact timed as the force plates time it (evals/results/
     # ci_none): macro-F1 0.613, top-1 0.857, 2 of 3 clean recordings with a finding. Was
-    # 0.660: the severe asymmetric landing is now also read as a stiff landing (the
-    # injection keeps the late leg's recorded knee trajectory; docs/kismam.md). Before the
+    # 0.660: the severe asymmetric landing is now also read as a stiff landing (the late leg
+    # lands on a body that has already sunk; docs/kismam.md). Before the
     # unit-based severities: 0.698, 0.714, 1 of 3.
     assert s["diagnosis"]["macro_f1"] >= 0.61
     assert s["diagnosis"]["top1"] >= 0.85
