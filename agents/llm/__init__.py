@@ -116,6 +116,7 @@ def make_chat_model(settings: LLMSettings) -> tuple[BaseChatModel | None, Backen
 
         # Same thinking rule as the openai backend: off unless asked for, never with tools.
         model = QwenTransformersChat(model_path=path, context_length=settings.context_tokens,
+                                     max_new_tokens=settings.max_tokens,
                                      thinking="auto" if settings.show_thinking else "off")
         return model, BackendInfo(name="transformers", model=str(path))
     raise LLMConfigError(f"{LLM_BACKEND_ENV}={settings.backend!r} is not a known backend "

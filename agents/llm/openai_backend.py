@@ -35,6 +35,7 @@ only when the ``openai`` backend is chosen.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, Literal
 
@@ -295,14 +296,35 @@ class QwenChatOpenAI(ChatOpenAI):
             raise (self._translate(exc) or exc) from exc
         return _clean_result(result, parse_tools=bool(kwargs.get("tools")))
 
+    def _deadline(self) -> float | None:
+        """When a streamed call must have finished (``None`` without a numeric timeout).
+
+        The HTTP read timeout restarts with every chunk, so a server that keeps streaming
+        (or sends keep-alives) would never time out; the whole call is bounded instead.
+        """
+        limit = self.request_timeout
+        if isinstance(limit, int | float) and not isinstance(limit, bool) and limit > 0:
+            return time.monotonic() + float(limit)
+        return None
+
+    def _check_deadline(self, deadline: float | None) -> None:
+        if deadline is not None and time.monotonic() > deadline:
+            url, model = self.openai_api_base, self.model_name
+            raise LLMTimeoutError(
+                f"the language model {model!r} at {url} was still streaming after "
+                f"{self.request_timeout} s (SPORTSGPT_LLM_TIMEOUT bounds the whole call); "
+                "its answer was cut off", base_url=url, model=model)
+
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                 run_manager: CallbackManagerForLLMRun | None = None,
                 **kwargs: Any) -> Iterator[ChatGenerationChunk]:
         splitter = ThinkingStreamSplitter(collect_tool_calls=bool(kwargs.get("tools")))
         structured = False
         received = 0
+        deadline = self._deadline()
         try:
             for chunk in super()._stream(messages, stop=stop, run_manager=None, **kwargs):
+                self._check_deadline(deadline)
                 received += 1
                 structured = structured or _has_tool_chunks(chunk)
                 out = _split_chunk(chunk, splitter.feed)
@@ -324,9 +346,11 @@ class QwenChatOpenAI(ChatOpenAI):
         splitter = ThinkingStreamSplitter(collect_tool_calls=bool(kwargs.get("tools")))
         structured = False
         received = 0
+        deadline = self._deadline()
         try:
             async for chunk in super()._astream(messages, stop=stop, run_manager=None,
                                                 **kwargs):
+                self._check_deadline(deadline)
                 received += 1
                 structured = structured or _has_tool_chunks(chunk)
                 out = _split_chunk(chunk, splitter.feed)
@@ -424,4 +448,5 @@ def make_openai_chat(settings: LLMSettings) -> QwenChatOpenAI:
     key = settings.api_key or SecretStr(DEFAULT_API_KEY)
     return QwenChatOpenAI(model=settings.model, base_url=settings.base_url, api_key=key,
                           timeout=settings.timeout_s, max_retries=settings.max_retries,
-                          temperature=0.0, thinking=settings.show_thinking)
+                          max_tokens=settings.max_tokens, temperature=0.0,
+                          thinking=settings.show_thinking)

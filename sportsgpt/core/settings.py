@@ -32,6 +32,7 @@ LLM_MODEL_PATH_ENV = "SPORTSGPT_LLM_MODEL_PATH"
 LLM_TIMEOUT_ENV = "SPORTSGPT_LLM_TIMEOUT"
 LLM_RETRIES_ENV = "SPORTSGPT_LLM_RETRIES"
 LLM_CONTEXT_ENV = "SPORTSGPT_LLM_CONTEXT_TOKENS"
+LLM_MAX_TOKENS_ENV = "SPORTSGPT_LLM_MAX_TOKENS"
 LLM_THINKING_ENV = "SPORTSGPT_LLM_SHOW_THINKING"
 MAX_FILE_MB_ENV = "SPORTSGPT_MAX_FILE_MB"
 MAX_SAMPLES_ENV = "SPORTSGPT_MAX_SAMPLES"
@@ -52,6 +53,7 @@ ENV_VARS: Final[dict[str, str]] = {
     LLM_TIMEOUT_ENV: "seconds one model call may take (default 120)",
     LLM_RETRIES_ENV: "retries with backoff after a failed model call (default 2)",
     LLM_CONTEXT_ENV: "the model's context length in tokens (default 32768)",
+    LLM_MAX_TOKENS_ENV: "most tokens one model answer may have (default 4096)",
     LLM_THINKING_ENV: "1 shows Qwen3's <think> text (hidden by default)",
     MAX_FILE_MB_ENV: "largest input file, in MB, after decompression (default 512)",
     MAX_SAMPLES_ENV: "largest motion array, in float64 values (default 200 million)",
@@ -75,6 +77,10 @@ class LLMSettings(BaseModel):
     timeout_s: float = Field(default=120.0, gt=0)
     max_retries: int = Field(default=2, ge=0, le=10)
     context_tokens: int = Field(default=32768, ge=512)
+    max_tokens: int = Field(default=4096, ge=16)
+    """Most tokens one model answer may have (sent as ``max_tokens``; local checkpoints:
+    ``max_new_tokens``). The compose step's JSON guidance measured 1,050-1,813 tokens on
+    three CMU jumps (Qwen3 tokenizer), so the default leaves room for a longer answer."""
     show_thinking: bool = False
 
 
@@ -153,7 +159,8 @@ class Settings(BaseModel):
             "model_path": Path(path).expanduser() if path else None,
             "show_thinking": (get(LLM_THINKING_ENV) or "0").lower() in ("1", "true", "yes")}
         for name, field in ((LLM_TIMEOUT_ENV, "timeout_s"), (LLM_RETRIES_ENV, "max_retries"),
-                            (LLM_CONTEXT_ENV, "context_tokens")):
+                            (LLM_CONTEXT_ENV, "context_tokens"),
+                            (LLM_MAX_TOKENS_ENV, "max_tokens")):
             if get(name) is not None:
                 llm[field] = get(name)
         limits: dict[str, object] = {}

@@ -10,7 +10,8 @@ import asyncio
 import json
 import subprocess
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from sportsgpt.agents.llm.openai_backend import (
     QwenChatOpenAI,
     ThinkingStreamSplitter,
 )
+from sportsgpt.agents.llm.qwen_transformers import QwenTransformersChat
 from sportsgpt.core.errors import MissingDependencyError, SportsGPTError
 from sportsgpt.core.settings import LLMSettings, Settings
 
@@ -128,6 +130,36 @@ def test_openai_backend_from_environment_variables() -> None:
     assert model.openai_api_key is not None
     assert model.openai_api_key.get_secret_value() == "EMPTY"
     assert model.thinking is False
+    assert model.max_tokens == 4096  # the default answer budget is always sent
+
+
+def test_answer_budget_from_the_environment_reaches_both_backends(tmp_path: Path) -> None:
+    env = {"SPORTSGPT_LLM_BACKEND": "openai", "SPORTSGPT_LLM_BASE_URL": BASE,
+           "SPORTSGPT_LLM_MAX_TOKENS": "900", "SPORTSGPT_CACHE": "unused"}
+    model, _ = make_chat_model(Settings.from_env(env).llm)
+    assert isinstance(model, QwenChatOpenAI) and model.max_tokens == 900
+    server = answering("Fine.")
+    server.model(max_tokens=model.max_tokens).invoke("Hi")
+    assert server.requests[0]["max_tokens"] == 900
+    (tmp_path / "config.json").write_text("{}")
+    local, _ = make_chat_model(LLMSettings(backend="transformers", model_path=tmp_path,
+                                           max_tokens=900))
+    assert isinstance(local, QwenTransformersChat) and local.max_new_tokens == 900
+
+
+def test_a_stream_that_goes_on_past_the_timeout_is_cut_off() -> None:
+    """The read timeout restarts with every chunk; the whole streamed call is bounded."""
+    def slow_sse() -> Iterator[bytes]:
+        for piece in _sse(["word "] * 40).split(b"\n\n"):
+            time.sleep(0.05)
+            yield piece + b"\n\n"
+
+    server = FakeServer(lambda body: httpx.Response(
+        200, content=slow_sse(), headers={"content-type": "text/event-stream"}))
+    started = time.monotonic()
+    with pytest.raises(LLMTimeoutError, match=r"still streaming after 0\.5 s"):
+        list(server.model(timeout=0.5).stream("Hi"))
+    assert time.monotonic() - started < 1.5  # 40 chunks would take 2 s
 
 
 def test_openai_backend_passes_the_configured_key_and_thinking_switch() -> None:
