@@ -25,7 +25,8 @@ keyframe refinement take takeoff and landing from them. The rule, per foot:
 
 The previous rule (a foot slower than 0.5 m/s on a 0.1 s derivative and within 5 cm of the
 ground, leaving above 7.5 cm: :func:`sportsgpt.tools.kinematics.contact_hysteresis`) stays for
-pixel data and for a foot that never stands still near the ground; it is 1-3 frames late.
+pixel data and for a foot that never stands still near the ground; on the force plates it is
+late by 1.67 frames at touchdown and 3.0 at toe-off, per foot on average.
 
 Measured (``benchmarks/events_forceplate.py``, ``benchmarks/results/events.md``): on the three
 force-plate drop jumps (markers, 100 Hz) :data:`FLOOR_LEVEL_M` was chosen (levels 0.5-2 cm
