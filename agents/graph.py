@@ -80,6 +80,8 @@ def _error(out: ToolOutput) -> str:
 
 KNOWLEDGE_TOOLS: Final = ("lookup_fault_knowledge", "search_knowledge")
 """Deterministic knowledge tools whose failure the answer must mention."""
+WITHHELD: Final = "withheld in this run"
+"""How a tool an ablation withholds answers (not a failure the answer mentions)."""
 
 
 def _knowledge_failures(steps: list[Step]) -> list[str]:
@@ -88,7 +90,7 @@ def _knowledge_failures(steps: list[Step]) -> list[str]:
     for step in steps:
         note = str(step.get("note", ""))
         if step.get("tool") in KNOWLEDGE_TOOLS and not step.get("ok") \
-                and "withheld in this run" not in note:
+                and WITHHELD not in note:
             out.append(note)
     return list(dict.fromkeys(out))
 
@@ -113,7 +115,7 @@ def _call(ctx: CoachContext, name: str, args: dict[str, Any]) -> ToolOutput:
     """
     if name not in ctx.registry.names():
         return ToolOutput(tool=name, ok=False, content=json.dumps(
-            {"error": f"tool {name} is withheld in this run"}))
+            {"error": f"tool {name} is {WITHHELD}"}))
     return ctx.registry.call(name, args, ctx.deps)
 
 

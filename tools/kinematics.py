@@ -30,9 +30,7 @@ import numpy as np
 
 from sportsgpt.core.errors import MissingJointError, MotionDataError
 from sportsgpt.tools.contact import foot_contact
-from sportsgpt.tools.derivatives import (
-    savgol_derivative,
-)
+from sportsgpt.tools.derivatives import savgol_derivative
 from sportsgpt.tools.motion import AngleSequence, AngleUnit, FloatArray, MotionSequence
 
 SIDES: Final[tuple[str, str]] = ("left", "right")
@@ -428,9 +426,9 @@ def _pelvis_signals(body: _Body, out: _Out, ground: float) -> None:
 
 
 def _foot_signals(body: _Body, out: _Out, ground: float, threshold_m: float | None) -> None:
-    explicit_threshold = threshold_m is not None
-    threshold_m = DEFAULT_CONTACT_THRESHOLD_M if threshold_m is None else threshold_m
     metres = body.motion.units == "m"
+    floor_rule = metres and threshold_m is None
+    threshold = DEFAULT_CONTACT_THRESHOLD_M if threshold_m is None else threshold_m
     scale = 1.0 if metres else _leg_length(body) / REFERENCE_LEG_M
     for side in SIDES:
         h_name, c_name = f"{side}_foot_height", f"foot_contact_{side}"
@@ -444,7 +442,7 @@ def _foot_signals(body: _Body, out: _Out, ground: float, threshold_m: float | No
             out.add(h_name, "m", h)
         else:
             out.skip(h_name, "heights need metres; this motion is in px")
-        if metres and not explicit_threshold:
+        if floor_rule:
             floor = _floor_contact(h, body.motion.fps, side, out)
             if floor is not None:
                 out.add(c_name, "1", floor)
@@ -453,7 +451,7 @@ def _foot_signals(body: _Body, out: _Out, ground: float, threshold_m: float | No
             out.skip(c_name, "px data needs hip, knee and ankle to scale the contact threshold")
             continue
         v = savgol_derivative(h, body.motion.fps, 1)
-        thr = threshold_m * scale
+        thr = threshold * scale
         out.add(c_name, "1", contact_hysteresis(h, v, thr, CONTACT_EXIT_FACTOR * thr,
                                                 CONTACT_SPEED_MPS * scale))
 
@@ -467,8 +465,9 @@ def _floor_contact(h: FloatArray, fps: float, side: str, out: _Out) -> FloatArra
     try:
         return foot_contact(h, fps)
     except MotionDataError as exc:
-        out.notes.append(f"{side} foot contact from height and speed thresholds (late by 1-3 "
-                         f"frames at touchdown), not the floor-level rule: {exc}")
+        out.notes.append(f"{side} foot contact from height and speed thresholds (on force "
+                         "plates about 2 frames late at touchdown and 3 at toe-off), not the "
+                         f"floor-level rule: {exc}")
         return None
 
 
@@ -512,10 +511,9 @@ def kinematic_signals(motion: MotionSequence, *, contact_threshold_m: float | No
             the floor-level rule. Metre data uses the floor-level rule by default
             (:func:`sportsgpt.tools.contact.foot_contact`: the foot's lowest point within
             1.5 cm of its standing level, or stopped by an impact; matches force plates
-            within a frame); pixel
-            data, and a foot that never stands still near the ground, use the
-            height-and-speed rule with :data:`DEFAULT_CONTACT_THRESHOLD_M` scaled by leg
-            length (said in the notes).
+            within a frame); pixel data, and a foot that never stands still near the
+            ground, use the height-and-speed rule with :data:`DEFAULT_CONTACT_THRESHOLD_M`
+            scaled by leg length (said in the notes).
         ground_level: the floor's y in the motion's units; default: estimated
             from the feet (see ``docs/kinematics.md``).
     """
